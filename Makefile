@@ -1,0 +1,121 @@
+# civictv build: plain GNU make with pkg-config.
+#
+#   make            all programs (civictv, civictv-carousel)
+#   make test       every test, built and run under ASan+UBSan
+#   make run        build the sample carousel and run the app on it
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Project flags live in FINAL_CFLAGS so that `make CFLAGS=-O0` cannot drop
+# -Werror or the include paths.  Sanitizer objects go to their own tree
+# (build/san) so that the two builds never mix.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+PKGS := directfb libdvbpsi libcjson zlib libpng sdl2 freetype2 libcurl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wformat=2
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+endif
+FINAL_CFLAGS  = $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -I. \
+                $(PKG_CFLAGS) -MMD -MP
+FINAL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+# One static library per folder; dependencies point one way:
+# app -> ui, dvb, model; carousel -> dvb, model; nobody includes app/.
+DVB_SRC   := $(wildcard dvb/*.c)
+MODEL_SRC := $(wildcard model/*.c)
+UI_SRC    := $(wildcard ui/*.c)
+OC_SRC    := $(filter-out carousel/main.c,$(wildcard carousel/*.c))
+APP_SRC   := $(wildcard app/*.c)
+TEST_SRC  := $(wildcard tests/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBDVB   := $(BUILD)/libdvb.a
+LIBMODEL := $(BUILD)/libmodel.a
+LIBUI    := $(BUILD)/libui.a
+LIBOC    := $(BUILD)/liboc.a
+ALL_LIBS := $(LIBOC) $(LIBUI) $(LIBMODEL) $(LIBDVB)
+
+CIVICTV  := $(BUILD)/civictv
+CAROUSEL := $(BUILD)/civictv-carousel
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all programs deps test check run install uninstall clean tests-build
+all: deps
+	@$(MAKE) --no-print-directory programs
+
+programs: $(CIVICTV) $(CAROUSEL)
+
+deps:
+	@sh scripts/ensure-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+$(LIBDVB): $(call obj,$(DVB_SRC))
+$(LIBMODEL): $(call obj,$(MODEL_SRC))
+$(LIBUI): $(call obj,$(UI_SRC))
+$(LIBOC): $(call obj,$(OC_SRC))
+$(ALL_LIBS):
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(CIVICTV): $(call obj,$(APP_SRC)) $(LIBUI) $(LIBMODEL) $(LIBDVB)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(CAROUSEL): $(call obj,carousel/main.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Each test binary links every library; the linker keeps what it uses.
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(ALL_LIBS)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
+
+tests-build: $(CIVICTV) $(CAROUSEL) $(TESTS)
+
+# `make check` runs the tests of the current build; `make test` is the
+# sanitizer run that CI uses.
+check: tests-build
+	@sh tests/run.sh $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check
+
+run: deps
+	@$(MAKE) --no-print-directory programs
+	@sh scripts/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/civictv
+	install -m 755 $(CIVICTV) $(CAROUSEL) $(DESTDIR)$(PREFIX)/bin/
+	cp -R content $(DESTDIR)$(PREFIX)/share/civictv/
+	install -m 644 fonts/fonts.conf $(DESTDIR)$(PREFIX)/share/civictv/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/civictv $(DESTDIR)$(PREFIX)/bin/civictv-carousel
+	rm -rf $(DESTDIR)$(PREFIX)/share/civictv
+
+clean:
+	rm -rf build out
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
