@@ -102,12 +102,15 @@ void dvb_store_release(dvb_store *s);               /* NULL is a no-op */
 
 /* Look up a file by absolute path ("/menus/root.json").  The bytes are
  * borrowed from the store and live as long as the caller's reference.
- * Returns DVB_ENOENT when the path does not exist in this store. */
+ * Returns DVB_ENOENT when the path does not exist in this store, or
+ * names a directory (only files have bytes).  Paths are exact: no "//",
+ * no trailing "/", names compared bytewise. */
 dvb_err dvb_store_lookup(const dvb_store *s, const char *path,
                          const uint8_t **data, size_t *len);
 
 /* Visit every directory and file, parents before children, names in
- * bytewise order.  Directories get data NULL, len 0.  A non-zero return
+ * bytewise order, starting with the root "/".  Directories get data NULL,
+ * len 0.  A non-zero return
  * from fn stops the walk and is returned. */
 typedef int (*dvb_store_visit_fn)(void *ud, const char *path, int is_dir,
                                   const uint8_t *data, size_t len);

@@ -1,0 +1,262 @@
+/*
+ * PAT and PMT through libdvbpsi (ISO/IEC 13818-1 2.4.4.3, 2.4.4.8), and
+ * the carousel signalling in the PMT:
+ *
+ *  - stream_type 0x0B: ISO/IEC 13818-6 type B, DSM-CC U-N messages, the
+ *    type EN 301 192 8.2 gives object carousels; 0x0D (any DSM-CC) and
+ *    0x0A (type A) are accepted as some multiplexers use them;
+ *  - data_broadcast_id_descriptor 0x66 (EN 300 468 6.2.12) with the id
+ *    of a profile that uses object carousels: 0x0106 (UK MHEG, ES 202 184
+ *    9.3.2), 0x00F0 (MHP, TS 101 812), 0x0123 (HbbTV, TS 102 796);
+ *  - carousel_identifier_descriptor 0x13 (13818-6 11.5.1, EN 301 192
+ *    8.2.2) with the carousel_id, which marks the stream that carries the
+ *    DSI;
+ *  - stream_identifier_descriptor 0x52 (EN 300 468 6.2.39): the
+ *    component_tag that taps' association_tags name (TR 101 202 4.7.7;
+ *    ES 202 184 uses them to find modules on other streams).
+ *
+ * One libdvbpsi handle decodes the PAT and one per program decodes its
+ * PMT (libdvbpsi handles hold a single table decoder each).
+ */
+#include "dvb/dvb_psi.h"
+
+#include "dvb/dvb_bytes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dvbpsi/dvbpsi.h>
+#include <dvbpsi/psi.h>
+#include <dvbpsi/descriptor.h>
+#include <dvbpsi/pat.h>
+#include <dvbpsi/pmt.h>
+
+#define MAX_PROGRAMS 64
+
+typedef struct {
+    uint16_t number;
+    uint16_t pid;
+    dvbpsi_t *h;
+} program;
+
+struct dvb_psi {
+    int service_id;
+    int64_t carousel_id;
+    dvb_psi_found_fn fn;
+    void *ud;
+    dvb_logger log;
+    dvbpsi_t *pat;
+    program progs[MAX_PROGRAMS];
+    unsigned nprogs;
+};
+
+static void psi_message(dvbpsi_t *h, const dvbpsi_msg_level_t level,
+                        const char *msg)
+{
+    dvb_psi *p = h->p_sys;
+    dvb_logf(&p->log, level == DVBPSI_MSG_ERROR ? DVB_LOG_WARN : DVB_LOG_DEBUG,
+             "libdvbpsi: %s", msg);
+}
+
+void dvb_psi_es_descriptor(dvb_psi_es_info *info, uint8_t tag,
+                           const uint8_t *data, size_t len)
+{
+    dvb_reader r = dvb_reader_init(data, len);
+    switch (tag) {
+    case 0x66: {
+        uint16_t id = dvb_read_u16(&r);
+        if (!r.failed && !info->has_data_broadcast_id) {
+            info->has_data_broadcast_id = true;
+            info->data_broadcast_id = id;
+        }
+        break;
+    }
+    case 0x13: {
+        uint32_t id = dvb_read_u32(&r);
+        if (!r.failed && !info->has_carousel_id) {
+            info->has_carousel_id = true;
+            info->carousel_id = id;
+        }
+        break;
+    }
+    case 0x52: {
+        uint8_t ct = dvb_read_u8(&r);
+        if (!r.failed && !info->has_component_tag) {
+            info->has_component_tag = true;
+            info->component_tag = ct;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+bool dvb_psi_es_is_carousel(uint8_t stream_type, const dvb_psi_es_info *info,
+                            int64_t want_carousel_id)
+{
+    if (stream_type != 0x0B && stream_type != 0x0D && stream_type != 0x0A)
+        return false;
+    if (info->has_carousel_id)
+        return want_carousel_id < 0 ||
+               (uint32_t)want_carousel_id == info->carousel_id;
+    if (!info->has_data_broadcast_id)
+        return false;
+    switch (info->data_broadcast_id) {
+    case 0x0106:               /* UK MHEG */
+    case 0x00F0:               /* MHP object carousel */
+    case 0x0123:               /* HbbTV */
+        /* Without a carousel_identifier the id cannot be checked here;
+         * the DSI's ServiceGateway IOR says which carousel it is. */
+        return true;
+    default:
+        return false;
+    }
+}
+
+int dvb_psi_carousel_tag_pid(const dvb_psi_carousel *c, uint16_t tag)
+{
+    /* association_tag is 16 bits; component_tag is its low byte
+     * (TR 101 202 4.7.7.1). */
+    for (unsigned i = 0; i < c->ntags; i++)
+        if (c->tag[i] == (tag & 0xFFu))
+            return c->tag_pid[i];
+    return -1;
+}
+
+static void on_pmt(void *data, dvbpsi_pmt_t *pmt)
+{
+    dvb_psi *p = data;
+    dvb_psi_carousel c;
+    memset(&c, 0, sizeof c);
+    c.program_number = pmt->i_program_number;
+    bool found = false;
+    for (dvbpsi_pmt_es_t *es = pmt->p_first_es; es; es = es->p_next) {
+        dvb_psi_es_info info;
+        memset(&info, 0, sizeof info);
+        for (dvbpsi_descriptor_t *d = es->p_first_descriptor; d; d = d->p_next)
+            dvb_psi_es_descriptor(&info, d->i_tag, d->p_data, d->i_length);
+        if (info.has_component_tag && c.ntags < DVB_PSI_MAX_TAGS) {
+            c.tag[c.ntags] = info.component_tag;
+            c.tag_pid[c.ntags] = es->i_pid;
+            c.ntags++;
+        }
+        if (!found && dvb_psi_es_is_carousel(es->i_type, &info,
+                                             p->carousel_id)) {
+            found = true;
+            c.pid = es->i_pid;
+            c.has_carousel_id = info.has_carousel_id;
+            c.carousel_id = info.carousel_id;
+            c.data_broadcast_id = info.data_broadcast_id;
+        }
+    }
+    dvbpsi_pmt_delete(pmt);
+    if (found) {
+        dvb_logf(&p->log, DVB_LOG_INFO,
+                 "carousel of service %u on PID 0x%04X",
+                 (unsigned)c.program_number, (unsigned)c.pid);
+        p->fn(p->ud, &c);
+    }
+}
+
+static void on_pat(void *data, dvbpsi_pat_t *pat)
+{
+    dvb_psi *p = data;
+    for (dvbpsi_pat_program_t *pr = pat->p_first_program; pr; pr = pr->p_next) {
+        if (pr->i_number == 0)
+            continue;          /* network_PID, not a program */
+        if (p->service_id >= 0 && pr->i_number != p->service_id)
+            continue;
+        bool known = false;
+        for (unsigned i = 0; i < p->nprogs; i++)
+            if (p->progs[i].number == pr->i_number)
+                known = true;
+        if (known)
+            continue;
+        if (p->nprogs == MAX_PROGRAMS) {
+            dvb_logf(&p->log, DVB_LOG_WARN, "PAT: more than %d programs",
+                     MAX_PROGRAMS);
+            break;
+        }
+        dvbpsi_t *h = dvbpsi_new(psi_message, DVBPSI_MSG_WARN);
+        if (!h)
+            break;
+        h->p_sys = p;
+        if (!dvbpsi_pmt_attach(h, pr->i_number, on_pmt, p)) {
+            dvbpsi_delete(h);
+            break;
+        }
+        program *np = &p->progs[p->nprogs++];
+        np->number = pr->i_number;
+        np->pid = pr->i_pid;
+        np->h = h;
+    }
+    dvbpsi_pat_delete(pat);
+}
+
+dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
+                       dvb_psi_found_fn fn, void *ud, const dvb_logger *log,
+                       dvb_psi **out)
+{
+    if (!fn || !out)
+        return DVB_EINVAL;
+    dvb_psi *p = calloc(1, sizeof *p);
+    if (!p)
+        return DVB_ENOMEM;
+    p->service_id = service_id;
+    p->carousel_id = carousel_id;
+    p->fn = fn;
+    p->ud = ud;
+    if (log)
+        p->log = *log;
+    p->pat = dvbpsi_new(psi_message, DVBPSI_MSG_WARN);
+    if (!p->pat) {
+        free(p);
+        return DVB_ENOMEM;
+    }
+    p->pat->p_sys = p;
+    if (!dvbpsi_pat_attach(p->pat, on_pat, p)) {
+        dvbpsi_delete(p->pat);
+        free(p);
+        return DVB_ENOMEM;
+    }
+    *out = p;
+    return DVB_OK;
+}
+
+void dvb_psi_destroy(dvb_psi *p)
+{
+    if (!p)
+        return;
+    for (unsigned i = 0; i < p->nprogs; i++) {
+        dvbpsi_pmt_detach(p->progs[i].h);
+        dvbpsi_delete(p->progs[i].h);
+    }
+    dvbpsi_pat_detach(p->pat);
+    dvbpsi_delete(p->pat);
+    free(p);
+}
+
+bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt)
+{
+    int pid = ((pkt[1] & 0x1F) << 8) | pkt[2];
+    /* libdvbpsi wants a writable pointer but does not write; copy anyway
+     * so that nothing of the caller's can change under it. */
+    uint8_t copy[188];
+    bool taken = false;
+    if (pid == 0) {
+        memcpy(copy, pkt, sizeof copy);
+        dvbpsi_packet_push(p->pat, copy);
+        taken = true;
+    }
+    /* on_pat may add programs while this loop runs only for PID 0, whose
+     * packets never reach a PMT decoder, so the bound is stable. */
+    for (unsigned i = 0; i < p->nprogs; i++) {
+        if (p->progs[i].pid == pid) {
+            memcpy(copy, pkt, sizeof copy);
+            dvbpsi_packet_push(p->progs[i].h, copy);
+            taken = true;
+        }
+    }
+    return taken;
+}

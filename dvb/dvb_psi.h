@@ -1,0 +1,70 @@
+/*
+ * Finding the carousel through PSI (ISO/IEC 13818-1 2.4.4: PAT, PMT),
+ * with the signalling of EN 301 192 clause 8.2 and ES 202 184: a data
+ * stream (stream_type 0x0B, or 0x0D / 0x0A) with a data_broadcast_id
+ * descriptor (0x66) naming an object-carousel profile, or a
+ * carousel_identifier_descriptor (0x13), and stream_identifier
+ * descriptors (0x52) mapping component tags to PIDs.
+ *
+ * The only file of civictv that includes libdvbpsi's headers.
+ */
+#ifndef DVB_PSI_H
+#define DVB_PSI_H
+
+#include "dvb/dvb_internal.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DVB_PSI_MAX_TAGS 64
+
+typedef struct {
+    uint16_t program_number;
+    uint16_t pid;                  /* the carousel's elementary stream */
+    bool has_carousel_id;
+    uint32_t carousel_id;          /* from descriptor 0x13 */
+    uint16_t data_broadcast_id;    /* from descriptor 0x66, 0 if none */
+    /* component_tag -> elementary_PID for every stream of the service
+     * that has a stream_identifier_descriptor (for taps). */
+    unsigned ntags;
+    uint8_t tag[DVB_PSI_MAX_TAGS];
+    uint16_t tag_pid[DVB_PSI_MAX_TAGS];
+} dvb_psi_carousel;
+
+/* Called once per PMT that signals a matching carousel (the first PMT,
+ * and again if a PMT update changes it).  Borrowed until return. */
+typedef void (*dvb_psi_found_fn)(void *ud, const dvb_psi_carousel *c);
+
+typedef struct dvb_psi dvb_psi;
+
+/* service_id / carousel_id: -1 for any. */
+dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
+                       dvb_psi_found_fn fn, void *ud, const dvb_logger *log,
+                       dvb_psi **out);
+void dvb_psi_destroy(dvb_psi *p);                   /* NULL is a no-op */
+
+/* Offers a packet (188 bytes, error-free); the PSI layer takes those of
+ * PID 0 and of the PMT PIDs it learnt, and returns whether it did. */
+bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt);
+
+/* Resolves a component tag of the found service; -1 if unknown. */
+int dvb_psi_carousel_tag_pid(const dvb_psi_carousel *c, uint16_t tag);
+
+/* What the descriptors of one elementary stream say about a carousel;
+ * fed one descriptor at a time (tag, contents).  Exposed for tests. */
+typedef struct {
+    bool has_data_broadcast_id;
+    uint16_t data_broadcast_id;
+    bool has_carousel_id;
+    uint32_t carousel_id;
+    bool has_component_tag;
+    uint8_t component_tag;
+} dvb_psi_es_info;
+
+void dvb_psi_es_descriptor(dvb_psi_es_info *info, uint8_t tag,
+                           const uint8_t *data, size_t len);
+/* Whether the stream is a carousel the configuration wants. */
+bool dvb_psi_es_is_carousel(uint8_t stream_type, const dvb_psi_es_info *info,
+                            int64_t want_carousel_id);
+
+#endif

@@ -1,0 +1,689 @@
+/*
+ * The receiver: transport stream in, object stores out.
+ *
+ *   bytes -> dvb_ts (sync) -> packets -> dvb_psi (PAT/PMT, when the PID
+ *   is not given) and dvb_secasm (sections of the carousel's PIDs)
+ *   -> DSI / DII / DDB (dvb_dsmcc) -> modules (dvb_module)
+ *   -> BIOP objects and tree (dvb_tree) -> dvb_store
+ *
+ * Acquisition (TR 101 202 4.6-4.7, EN 301 192 8): the DSI gives the
+ * ServiceGateway's IOR; DIIs list modules; DDBs fill them.  A store is
+ * built when every module of every DII in hand is complete and the tree
+ * from the ServiceGateway resolves; until then the previous store stays
+ * published, so a viewer never sees half an update.
+ *
+ * Updates (TR 101 202 4.6.6, ES 202 184 on version handling): a DII is
+ * known by the "identification" bits of its transactionId (bits 15..1,
+ * TR 101 202 table 4.2); a new transactionId for the same identification
+ * (or a DII that lists a module another DII already lists) replaces the
+ * old DII.  Modules whose id, version and sizes are unchanged move to the
+ * new DII as they are, complete or partial; the others start again.
+ *
+ * Taps: a DII module's BIOP_OBJECT_USE tap and the gateway's delivery tap
+ * name an elementary stream by association_tag; with PMT signalling the
+ * receiver maps those to PIDs through the stream_identifier descriptors
+ * and collects sections there too.  Without PMT (a PID given by the
+ * caller) everything is read from that PID.
+ *
+ * Reentrancy: log and on_event callbacks may call dvb_receiver_store()
+ * and dvb_receiver_progress() but not push or destroy the receiver.
+ */
+#include "dvb/dvb.h"
+
+#include "dvb/dvb_dsmcc.h"
+#include "dvb/dvb_internal.h"
+#include "dvb/dvb_module.h"
+#include "dvb/dvb_psi.h"
+#include "dvb/dvb_store.h"
+#include "dvb/dvb_tree.h"
+#include "dvb/dvb_ts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PIDS 8
+#define MAX_DIIS 32
+#define DEFAULT_MAX_MODULE ((size_t)16 << 20)
+#define DEFAULT_MAX_STORE ((size_t)64 << 20)
+
+/* A DDB that arrived before the DII announcing its module. */
+typedef struct early_block {
+    struct early_block *next;
+    uint32_t downloadId;
+    uint16_t moduleId;
+    uint8_t moduleVersion;
+    uint16_t blockNumber;
+    size_t len;
+    uint8_t data[];
+} early_block;
+
+#define MAX_EARLY_BLOCKS 4096
+
+typedef struct {
+    uint32_t transactionId;
+    uint32_t downloadId;
+    uint16_t blockSize;
+    size_t nmods;
+    dvb_module **mods;
+} dii_state;
+
+struct dvb_receiver {
+    dvb_receiver_config cfg;
+    dvb_logger log;
+    dvb_ts *ts;
+    dvb_psi *psi;
+    dvb_secasm *secs[MAX_PIDS];
+    size_t nsecs;
+    bool announced;            /* DVB_EV_CAROUSEL_FOUND sent */
+    int pid;
+    bool have_psi_carousel;
+    dvb_psi_carousel car;
+
+    bool have_dsi;
+    uint32_t dsi_tid;
+    dvb_ior gateway;           /* objectKey points into gateway_key */
+    uint8_t gateway_key[256];
+    bool have_carousel_id;
+    uint32_t carousel_id;
+
+    dii_state diis[MAX_DIIS];
+    size_t ndiis;
+    bool rejected_valid;       /* last refused DII, not to log each cycle */
+    uint32_t rejected_tid;
+
+    early_block *early;        /* newest first */
+    size_t early_count;
+    size_t early_bytes;
+
+    bool dirty;                /* something changed since the last build */
+    dvb_store *store;
+    bool oom;
+    uint64_t packets;
+    uint64_t sections_bad;
+};
+
+static void emit(dvb_receiver *r, dvb_event_type type, const char *msg,
+                 uint32_t version)
+{
+    if (!r->cfg.on_event)
+        return;
+    dvb_event ev = { type, msg, version };
+    r->cfg.on_event(r->cfg.ud, &ev);
+}
+
+/* Damaged input: logged, counted, reported as DVB_EV_STREAM_ERROR. */
+static void stream_error(dvb_receiver *r, bool count, const char *what,
+                         dvb_err e)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: %s", what, dvb_strerror(e));
+    if (e == DVB_ENOMEM) {
+        r->oom = true;
+        dvb_logf(&r->log, DVB_LOG_ERROR, "%s", msg);
+        return;
+    }
+    if (count)
+        r->sections_bad++;
+    dvb_logf(&r->log, DVB_LOG_WARN, "%s", msg);
+    emit(r, DVB_EV_STREAM_ERROR, msg, 0);
+}
+
+static void on_section(void *ud, int pid, const uint8_t *sec, size_t len);
+static void early_clear(dvb_receiver *r);
+static void early_apply(dvb_receiver *r, uint32_t downloadId, dvb_module *mod);
+
+static void add_pid(dvb_receiver *r, int pid)
+{
+    for (size_t i = 0; i < r->nsecs; i++)
+        if (dvb_secasm_pid(r->secs[i]) == pid)
+            return;
+    if (r->nsecs == MAX_PIDS) {
+        dvb_logf(&r->log, DVB_LOG_WARN,
+                 "carousel spans more than %d PIDs; PID 0x%04X ignored",
+                 MAX_PIDS, (unsigned)pid);
+        return;
+    }
+    dvb_err e = dvb_secasm_create(pid, on_section, r, &r->log,
+                                  &r->secs[r->nsecs]);
+    if (e) {
+        stream_error(r, false, "section filter", e);
+        return;
+    }
+    r->nsecs++;
+}
+
+/* Follows a tap's association_tag to a PID (PMT signalling only). */
+static void add_tap_pid(dvb_receiver *r, uint16_t association_tag)
+{
+    if (!r->have_psi_carousel)
+        return;
+    int pid = dvb_psi_carousel_tag_pid(&r->car, association_tag);
+    if (pid >= 0)
+        add_pid(r, pid);
+}
+
+static void dii_free(dii_state *d)
+{
+    for (size_t i = 0; i < d->nmods; i++)
+        dvb_module_destroy(d->mods[i]);
+    free(d->mods);
+    memset(d, 0, sizeof *d);
+}
+
+static size_t max_module(const dvb_receiver *r)
+{
+    return r->cfg.max_module_bytes ? r->cfg.max_module_bytes
+                                   : DEFAULT_MAX_MODULE;
+}
+
+static size_t max_store(const dvb_receiver *r)
+{
+    return r->cfg.max_store_bytes ? r->cfg.max_store_bytes
+                                  : DEFAULT_MAX_STORE;
+}
+
+static uint64_t module_cost(const dvb_dii_module *m)
+{
+    /* While a compressed module inflates, both forms are in memory. */
+    return (uint64_t)m->moduleSize + (m->compressed ? m->original_size : 0);
+}
+
+static void try_build(dvb_receiver *r)
+{
+    if (!r->dirty || !r->have_dsi || r->ndiis == 0)
+        return;
+    size_t total = 0;
+    for (size_t i = 0; i < r->ndiis; i++) {
+        for (size_t k = 0; k < r->diis[i].nmods; k++)
+            if (!dvb_module_complete(r->diis[i].mods[k]))
+                return;
+        total += r->diis[i].nmods;
+    }
+    dvb_tree_module *mods = calloc(total ? total : 1, sizeof *mods);
+    if (!mods) {
+        r->oom = true;
+        return;
+    }
+    uint32_t version = r->diis[0].transactionId;
+    size_t n = 0;
+    for (size_t i = 0; i < r->ndiis; i++) {
+        for (size_t k = 0; k < r->diis[i].nmods; k++) {
+            const dvb_module *m = r->diis[i].mods[k];
+            mods[n].moduleId = dvb_module_info(m)->moduleId;
+            mods[n].blob = dvb_module_blob(m);
+            if (mods[n].moduleId == r->gateway.moduleId)
+                version = r->diis[i].transactionId;
+            n++;
+        }
+    }
+    dvb_store *s = NULL;
+    unsigned skipped = 0;
+    dvb_err e = dvb_tree_build(mods, n, &r->gateway, version, &r->log, &s,
+                               &skipped);
+    free(mods);
+    if (e == DVB_ENOTYET)
+        return;                /* a listed module is still missing */
+    if (e == DVB_ENOENT) {
+        /* The gateway's module may be announced by a DII not seen yet. */
+        dvb_logf(&r->log, DVB_LOG_DEBUG, "ServiceGateway not in hand yet");
+        return;
+    }
+    r->dirty = false;
+    if (e) {
+        stream_error(r, false, "object carousel", e);
+        return;
+    }
+    if (skipped) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%u damaged objects or bindings skipped",
+                 skipped);
+        emit(r, DVB_EV_STREAM_ERROR, msg, 0);
+    }
+    dvb_store *old = r->store;
+    r->store = s;
+    dvb_store_release(old);
+    /* Whatever is still kept belongs to no module of this carousel. */
+    early_clear(r);
+    dvb_logf(&r->log, DVB_LOG_INFO, "store 0x%08X published: %zu entries",
+             (unsigned)version, dvb_store_count(s));
+    emit(r, DVB_EV_STORE_READY, NULL, version);
+}
+
+static void handle_dsi(dvb_receiver *r, const dvb_dsmcc_msg *m)
+{
+    if (r->have_dsi && m->transactionId == r->dsi_tid)
+        return;                /* the usual repetition */
+    dvb_dsi dsi;
+    dvb_err e = dvb_dsi_parse(m, &dsi);
+    if (e) {
+        stream_error(r, true, "DSI", e);
+        return;
+    }
+    const dvb_ior *g = &dsi.service_gateway;
+    if (r->cfg.carousel_id >= 0 &&
+        g->carouselId != (uint32_t)r->cfg.carousel_id) {
+        dvb_logf(&r->log, DVB_LOG_DEBUG, "DSI of carousel %u ignored",
+                 (unsigned)g->carouselId);
+        return;
+    }
+    r->have_dsi = true;
+    r->dsi_tid = m->transactionId;
+    r->gateway = *g;
+    memcpy(r->gateway_key, g->objectKey, g->objectKey_length);
+    r->gateway.objectKey = r->gateway_key;
+    r->have_carousel_id = true;
+    r->carousel_id = g->carouselId;
+    r->dirty = true;
+    if (g->has_tap)
+        add_tap_pid(r, g->tap.association_tag);
+    dvb_logf(&r->log, DVB_LOG_INFO,
+             "DSI 0x%08X: carousel %u, gateway in module 0x%04X",
+             (unsigned)m->transactionId, (unsigned)g->carouselId,
+             (unsigned)g->moduleId);
+    try_build(r);
+}
+
+static bool same_module(const dvb_dii_module *a, const dvb_dii_module *b)
+{
+    return a->moduleId == b->moduleId && a->moduleVersion == b->moduleVersion &&
+           a->moduleSize == b->moduleSize && a->compressed == b->compressed &&
+           (!a->compressed || a->original_size == b->original_size);
+}
+
+static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
+{
+    /* The usual repetition: same transactionId, same DII. */
+    for (size_t i = 0; i < r->ndiis; i++)
+        if (r->diis[i].transactionId == m->transactionId)
+            return;
+    if (r->rejected_valid && r->rejected_tid == m->transactionId)
+        return;
+    dvb_dii dii;
+    dvb_err e = dvb_dii_parse(m, &dii);
+    if (e) {
+        stream_error(r, true, "DII", e);
+        return;
+    }
+    if (r->cfg.carousel_id >= 0 &&
+        dii.downloadId != (uint32_t)r->cfg.carousel_id) {
+        /* EN 301 192 8.1.3: an object carousel's downloadId is its
+         * carousel_id, so this DII belongs to another carousel. */
+        dvb_dii_clear(&dii);
+        return;
+    }
+    /* Which DIIs does this one replace? */
+    bool replaced[MAX_DIIS] = { false };
+    uint16_t ident = (uint16_t)(m->transactionId & 0xFFFEu);
+    for (size_t i = 0; i < r->ndiis; i++) {
+        dii_state *d = &r->diis[i];
+        if ((uint16_t)(d->transactionId & 0xFFFEu) == ident)
+            replaced[i] = true;
+        for (size_t k = 0; k < d->nmods && !replaced[i]; k++)
+            for (size_t j = 0; j < dii.numberOfModules; j++)
+                if (dvb_module_info(d->mods[k])->moduleId ==
+                    dii.modules[j].moduleId)
+                    replaced[i] = true;
+    }
+    /* Ceilings, before allocating anything for this DII. */
+    uint64_t cost = 0;
+    for (size_t i = 0; i < r->ndiis; i++)
+        if (!replaced[i])
+            for (size_t k = 0; k < r->diis[i].nmods; k++)
+                cost += module_cost(dvb_module_info(r->diis[i].mods[k]));
+    const char *why = NULL;
+    for (size_t j = 0; j < dii.numberOfModules; j++) {
+        const dvb_dii_module *mi = &dii.modules[j];
+        if (mi->moduleSize > max_module(r) ||
+            (mi->compressed && mi->original_size > max_module(r)))
+            why = "a module is over the per-module ceiling";
+        cost += module_cost(mi);
+    }
+    if (!why && cost > max_store(r))
+        why = "modules are over the store ceiling";
+    size_t slots = 0;
+    for (size_t i = 0; i < r->ndiis; i++)
+        slots += !replaced[i];
+    if (!why && slots >= MAX_DIIS)
+        why = "too many DIIs";
+    if (why) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "DII 0x%08X refused: %s",
+                 (unsigned)m->transactionId, why);
+        r->rejected_valid = true;
+        r->rejected_tid = m->transactionId;
+        dvb_dii_clear(&dii);
+        stream_error(r, false, msg, DVB_ELIMIT);
+        return;
+    }
+
+    dii_state nd;
+    memset(&nd, 0, sizeof nd);
+    nd.transactionId = m->transactionId;
+    nd.downloadId = dii.downloadId;
+    nd.blockSize = dii.blockSize;
+    nd.mods = calloc(dii.numberOfModules ? dii.numberOfModules : 1,
+                     sizeof *nd.mods);
+    if (!nd.mods) {
+        dvb_dii_clear(&dii);
+        r->oom = true;
+        return;
+    }
+    for (size_t j = 0; j < dii.numberOfModules; j++) {
+        const dvb_dii_module *mi = &dii.modules[j];
+        dvb_module *keep = NULL;
+        /* An unchanged module moves over, with the blocks it has. */
+        for (size_t i = 0; i < r->ndiis && !keep; i++) {
+            dii_state *d = &r->diis[i];
+            if (!replaced[i] || d->blockSize != dii.blockSize)
+                continue;
+            for (size_t k = 0; k < d->nmods; k++) {
+                if (d->mods[k] && same_module(dvb_module_info(d->mods[k]), mi)) {
+                    keep = d->mods[k];
+                    d->mods[k] = NULL;
+                    break;
+                }
+            }
+        }
+        if (!keep) {
+            e = dvb_module_create(mi, dii.blockSize, max_module(r), &keep);
+            if (e) {
+                nd.nmods = j;
+                dii_free(&nd);
+                dvb_dii_clear(&dii);
+                stream_error(r, true, "DII module", e);
+                return;
+            }
+        }
+        nd.mods[j] = keep;
+        nd.nmods = j + 1;
+        if (r->early)
+            early_apply(r, dii.downloadId, keep);
+        if (mi->has_tap)
+            add_tap_pid(r, mi->association_tag);
+    }
+    /* Commit: drop the replaced DIIs, append the new one. */
+    size_t w = 0;
+    for (size_t i = 0; i < r->ndiis; i++) {
+        if (replaced[i])
+            dii_free(&r->diis[i]);
+        else
+            r->diis[w++] = r->diis[i];
+    }
+    r->ndiis = w;
+    r->diis[r->ndiis++] = nd;
+    dvb_logf(&r->log, DVB_LOG_INFO,
+             "DII 0x%08X: downloadId %u, %u modules, blockSize %u",
+             (unsigned)m->transactionId, (unsigned)dii.downloadId,
+             (unsigned)dii.numberOfModules, (unsigned)dii.blockSize);
+    dvb_dii_clear(&dii);
+    r->dirty = true;
+    try_build(r);
+}
+
+static void early_clear(dvb_receiver *r)
+{
+    while (r->early) {
+        early_block *b = r->early;
+        r->early = b->next;
+        free(b);
+    }
+    r->early_count = 0;
+    r->early_bytes = 0;
+}
+
+/* A receiver that tunes in just after a DII would otherwise throw away a
+ * whole cycle of DDBs while waiting for the next one.  Keeping them
+ * (within the store ceiling) lets a carousel complete in one cycle from
+ * any entry point, which is most of the time to first menu. */
+static void early_keep(dvb_receiver *r, const dvb_ddb *d)
+{
+    for (early_block *b = r->early; b; b = b->next)
+        if (b->downloadId == d->downloadId && b->moduleId == d->moduleId &&
+            b->moduleVersion == d->moduleVersion &&
+            b->blockNumber == d->blockNumber)
+            return;
+    if (r->early_count >= MAX_EARLY_BLOCKS ||
+        d->blockData_len > max_store(r) - r->early_bytes)
+        return;
+    early_block *b = malloc(sizeof *b + d->blockData_len);
+    if (!b)
+        return;                /* an optimisation only: not an error */
+    b->downloadId = d->downloadId;
+    b->moduleId = d->moduleId;
+    b->moduleVersion = d->moduleVersion;
+    b->blockNumber = d->blockNumber;
+    b->len = d->blockData_len;
+    memcpy(b->data, d->blockData, d->blockData_len);
+    b->next = r->early;
+    r->early = b;
+    r->early_count++;
+    r->early_bytes += b->len;
+}
+
+/* Hands kept blocks to a module just announced. */
+static void early_apply(dvb_receiver *r, uint32_t downloadId, dvb_module *mod)
+{
+    const dvb_dii_module *mi = dvb_module_info(mod);
+    early_block **pp = &r->early;
+    while (*pp) {
+        early_block *b = *pp;
+        if (b->downloadId == downloadId && b->moduleId == mi->moduleId) {
+            if (b->moduleVersion == mi->moduleVersion &&
+                !dvb_module_complete(mod)) {
+                dvb_err e = dvb_module_add_block(mod, b->blockNumber, b->data,
+                                                 b->len);
+                if (e && e != DVB_ESYNTAX)
+                    stream_error(r, false, "module", e);
+            }
+            *pp = b->next;
+            r->early_count--;
+            r->early_bytes -= b->len;
+            free(b);
+            continue;
+        }
+        pp = &b->next;
+    }
+}
+
+static void handle_ddb(dvb_receiver *r, const dvb_dsmcc_msg *m)
+{
+    dvb_ddb ddb;
+    dvb_err e = dvb_ddb_parse(m, &ddb);
+    if (e) {
+        stream_error(r, true, "DDB", e);
+        return;
+    }
+    for (size_t i = 0; i < r->ndiis; i++) {
+        dii_state *d = &r->diis[i];
+        if (d->downloadId != ddb.downloadId)
+            continue;
+        for (size_t k = 0; k < d->nmods; k++) {
+            dvb_module *mod = d->mods[k];
+            const dvb_dii_module *mi = dvb_module_info(mod);
+            if (mi->moduleId != ddb.moduleId)
+                continue;
+            if (dvb_module_complete(mod) &&
+                mi->moduleVersion == ddb.moduleVersion)
+                return;        /* the usual repetition */
+            if (mi->moduleVersion != ddb.moduleVersion) {
+                /* Probably a new version ahead of its DII. */
+                early_keep(r, &ddb);
+                return;
+            }
+            e = dvb_module_add_block(mod, ddb.blockNumber, ddb.blockData,
+                                     ddb.blockData_len);
+            if (e) {
+                char what[64];
+                snprintf(what, sizeof what, "module 0x%04X block %u",
+                         (unsigned)ddb.moduleId, (unsigned)ddb.blockNumber);
+                stream_error(r, e == DVB_ESYNTAX, what, e);
+                return;
+            }
+            if (dvb_module_complete(mod)) {
+                dvb_logf(&r->log, DVB_LOG_DEBUG, "module 0x%04X complete",
+                         (unsigned)ddb.moduleId);
+                r->dirty = true;
+                try_build(r);
+            }
+            return;
+        }
+    }
+    early_keep(r, &ddb);
+}
+
+static void on_section(void *ud, int pid, const uint8_t *sec, size_t len)
+{
+    dvb_receiver *r = ud;
+    (void)pid;
+    if (len < 1 || (sec[0] != DVB_TID_DSMCC_UN && sec[0] != DVB_TID_DSMCC_DDB))
+        return;                /* stream descriptors, datagrams, others */
+    dvb_dsmcc_section s;
+    dvb_err e = dvb_dsmcc_section_parse(sec, len, &s);
+    if (e) {
+        stream_error(r, true, "DSM-CC section", e);
+        return;
+    }
+    dvb_dsmcc_msg m;
+    e = dvb_dsmcc_msg_parse(s.payload, s.payload_len, &m);
+    if (e) {
+        stream_error(r, true, "DSM-CC message header", e);
+        return;
+    }
+    if (s.table_id == DVB_TID_DSMCC_UN) {
+        if (m.messageId == DVB_MSG_DSI)
+            handle_dsi(r, &m);
+        else if (m.messageId == DVB_MSG_DII)
+            handle_dii(r, &m);
+    } else if (m.messageId == DVB_MSG_DDB) {
+        handle_ddb(r, &m);
+    }
+}
+
+static void on_found(void *ud, const dvb_psi_carousel *c)
+{
+    dvb_receiver *r = ud;
+    if (r->have_psi_carousel) {
+        if (c->pid != r->car.pid || c->program_number != r->car.program_number)
+            return;            /* stay with the first carousel found */
+        r->car = *c;           /* same stream, maybe new component tags */
+        return;
+    }
+    r->car = *c;
+    r->have_psi_carousel = true;
+    r->pid = c->pid;
+    if (c->has_carousel_id) {
+        r->have_carousel_id = true;
+        r->carousel_id = c->carousel_id;
+    }
+    add_pid(r, c->pid);
+    r->announced = true;
+    emit(r, DVB_EV_CAROUSEL_FOUND, NULL, 0);
+}
+
+static void on_packet(void *ud, const uint8_t *pkt)
+{
+    dvb_receiver *r = ud;
+    r->packets++;
+    int pid = dvb_ts_pid(pkt);
+    if (pid == 0x1FFF)
+        return;                /* null packets */
+    if (r->psi && !(pkt[1] & 0x80))
+        dvb_psi_push(r->psi, pkt);
+    for (size_t i = 0; i < r->nsecs; i++)
+        if (dvb_secasm_pid(r->secs[i]) == pid)
+            dvb_secasm_push(r->secs[i], pkt);
+}
+
+dvb_err dvb_receiver_create(const dvb_receiver_config *cfg, dvb_receiver **out)
+{
+    if (!cfg || !out || cfg->pid < -1 || cfg->pid > 0x1FFF ||
+        cfg->service_id < -1 || cfg->service_id > 0xFFFF ||
+        cfg->carousel_id < -1 || cfg->carousel_id > (int64_t)UINT32_MAX)
+        return DVB_EINVAL;
+    *out = NULL;
+    dvb_receiver *r = calloc(1, sizeof *r);
+    if (!r)
+        return DVB_ENOMEM;
+    r->cfg = *cfg;
+    r->log.fn = cfg->log;
+    r->log.ud = cfg->ud;
+    r->pid = cfg->pid;
+    dvb_err e = dvb_ts_create(on_packet, r, &r->log, &r->ts);
+    if (!e && cfg->pid >= 0) {
+        add_pid(r, cfg->pid);
+        if (r->nsecs == 0)
+            e = DVB_ENOMEM;
+    }
+    if (!e && cfg->pid < 0)
+        e = dvb_psi_create(cfg->service_id, cfg->carousel_id, on_found, r,
+                           &r->log, &r->psi);
+    if (e) {
+        dvb_receiver_destroy(r);
+        return e;
+    }
+    *out = r;
+    return DVB_OK;
+}
+
+void dvb_receiver_destroy(dvb_receiver *r)
+{
+    if (!r)
+        return;
+    dvb_ts_destroy(r->ts);
+    dvb_psi_destroy(r->psi);
+    for (size_t i = 0; i < r->nsecs; i++)
+        dvb_secasm_destroy(r->secs[i]);
+    for (size_t i = 0; i < r->ndiis; i++)
+        dii_free(&r->diis[i]);
+    dvb_store_release(r->store);
+    early_clear(r);
+    free(r);
+}
+
+dvb_err dvb_receiver_push(dvb_receiver *r, const uint8_t *data, size_t len)
+{
+    if (!r || (!data && len))
+        return DVB_EINVAL;
+    if (!r->announced && r->cfg.pid >= 0) {
+        r->announced = true;
+        emit(r, DVB_EV_CAROUSEL_FOUND, NULL, 0);
+    }
+    dvb_ts_push(r->ts, data, len);
+    if (r->oom) {
+        r->oom = false;
+        return DVB_ENOMEM;
+    }
+    return DVB_OK;
+}
+
+void dvb_receiver_progress(const dvb_receiver *r, dvb_progress *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!r) {
+        p->pid = -1;
+        return;
+    }
+    p->pid = r->pid;
+    p->carousel_id = r->have_carousel_id ? r->carousel_id : 0;
+    for (size_t i = 0; i < r->ndiis; i++) {
+        for (size_t k = 0; k < r->diis[i].nmods; k++) {
+            const dvb_module *m = r->diis[i].mods[k];
+            p->modules_total++;
+            p->bytes_total += dvb_module_info(m)->moduleSize;
+            p->bytes_done += dvb_module_bytes_done(m);
+            if (dvb_module_complete(m))
+                p->modules_done++;
+        }
+    }
+    p->packets = r->packets;
+    p->sections_bad = r->sections_bad;
+}
+
+dvb_store *dvb_receiver_store(dvb_receiver *r)
+{
+    if (!r || !r->store)
+        return NULL;
+    dvb_store_retain(r->store);
+    return r->store;
+}

@@ -1,0 +1,30 @@
+/*
+ * From decoded modules to a directory tree (TR 101 202 4.7.3-4.7.4):
+ * parse the BIOP messages of every module, then follow bindings from the
+ * ServiceGateway named by the DSI's IOR.
+ */
+#ifndef DVB_TREE_H
+#define DVB_TREE_H
+
+#include "dvb/dvb_biop.h"
+#include "dvb/dvb_internal.h"
+
+#include <stdint.h>
+
+typedef struct {
+    uint16_t moduleId;
+    dvb_blob *blob;              /* decompressed content; NULL: incomplete */
+} dvb_tree_module;
+
+/* Builds a sealed store holding references to the blobs it uses.
+ * Returns DVB_ENOTYET when the tree needs a module that is listed but
+ * incomplete, DVB_ENOENT when the ServiceGateway's module or object is
+ * absent, DVB_ENOMEM.  Damaged objects, dangling references, loops and
+ * duplicate names are skipped with a warning (a partial tree beats none).
+ * *skipped counts them (may be NULL). */
+dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
+                       const dvb_ior *gateway, uint32_t version,
+                       const dvb_logger *log, dvb_store **out,
+                       unsigned *skipped);
+
+#endif

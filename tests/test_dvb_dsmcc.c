@@ -1,0 +1,337 @@
+/*
+ * DSI / DII / DDB and BIOP decoding with hand-made messages, and every
+ * truncation of each: copied into an exact-size heap buffer so that
+ * AddressSanitizer reports any read past the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dvb/dvb_biop.h"
+#include "dvb/dvb_dsmcc.h"
+#include "dvb/dvb_module.h"
+#include "tests/dvb_test_build.h"
+
+/* The message inside a section made by the builders. */
+static dvb_dsmcc_msg msg_of(const dvb_writer *w)
+{
+    dvb_dsmcc_section s;
+    assert_int_equal(dvb_dsmcc_section_parse(w->p, w->len, &s), DVB_OK);
+    dvb_dsmcc_msg m;
+    assert_int_equal(dvb_dsmcc_msg_parse(s.payload, s.payload_len, &m),
+                     DVB_OK);
+    return m;
+}
+
+static void test_dsi(void **state)
+{
+    (void)state;
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    tb_dsi_section(&w, 0x80000000u, 77, 5, 0x2A, 0x80000002u);
+    dvb_dsmcc_msg m = msg_of(&w);
+    assert_int_equal(m.messageId, DVB_MSG_DSI);
+    dvb_dsi d;
+    assert_int_equal(dvb_dsi_parse(&m, &d), DVB_OK);
+    assert_int_equal(d.transactionId, 0x80000000u);
+    const dvb_ior *g = &d.service_gateway;
+    assert_int_equal(g->kind, DVB_BIOP_SRG);
+    assert_true(g->has_location);
+    assert_int_equal(g->carouselId, 77);
+    assert_int_equal(g->moduleId, 5);
+    assert_int_equal(g->objectKey_length, 1);
+    assert_int_equal(g->objectKey[0], 0x2A);
+    assert_true(g->has_tap);
+    assert_int_equal(g->tap.use, DVB_BIOP_DELIVERY_PARA_USE);
+    assert_true(g->tap.has_selector);
+    assert_int_equal(g->tap.transactionId, 0x80000002u);
+    dvb_writer_free(&w);
+}
+
+static void test_dii(void **state)
+{
+    (void)state;
+    tb_module mods[2] = { { 1, 3, 5000, 0, 0 }, { 2, 9, 100, 1, 4000 } };
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    tb_dii_section(&w, 0x80010002u, 77, 4066, mods, 2);
+    dvb_dsmcc_msg m = msg_of(&w);
+    dvb_dii d;
+    assert_int_equal(dvb_dii_parse(&m, &d), DVB_OK);
+    assert_int_equal(d.transactionId, 0x80010002u);
+    assert_int_equal(d.downloadId, 77);
+    assert_int_equal(d.blockSize, 4066);
+    assert_int_equal(d.numberOfModules, 2);
+    assert_int_equal(d.modules[0].moduleId, 1);
+    assert_int_equal(d.modules[0].moduleSize, 5000);
+    assert_int_equal(d.modules[0].moduleVersion, 3);
+    assert_false(d.modules[0].compressed);
+    assert_true(d.modules[0].has_tap);
+    assert_int_equal(d.modules[1].moduleId, 2);
+    assert_true(d.modules[1].compressed);
+    assert_int_equal(d.modules[1].compression_method, 8);
+    assert_int_equal(d.modules[1].original_size, 4000);
+    dvb_dii_clear(&d);
+    dvb_writer_free(&w);
+}
+
+static void test_ddb(void **state)
+{
+    (void)state;
+    uint8_t data[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    tb_ddb_section(&w, 77, 4, 2, 9, data, sizeof data);
+    dvb_dsmcc_msg m = msg_of(&w);
+    dvb_ddb d;
+    assert_int_equal(dvb_ddb_parse(&m, &d), DVB_OK);
+    assert_int_equal(d.downloadId, 77);
+    assert_int_equal(d.moduleId, 4);
+    assert_int_equal(d.moduleVersion, 2);
+    assert_int_equal(d.blockNumber, 9);
+    assert_int_equal(d.blockData_len, 10);
+    assert_memory_equal(d.blockData, data, 10);
+    dvb_writer_free(&w);
+}
+
+static void test_biop_dir_and_file(void **state)
+{
+    (void)state;
+    tb_binding b[2] = { { "index.html", "fil", 3, 7 },
+                        { "img", "dir", 4, 8 } };
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    tb_biop_dir(&w, "srg", 1, 77, 0x80000002u, b, 2);
+    size_t first = w.len;
+    tb_biop_file(&w, 7, "hello", 5);
+    dvb_biop_object o;
+    size_t used;
+    assert_int_equal(dvb_biop_message_parse(w.p, w.len, &used, &o), DVB_OK);
+    assert_int_equal(used, first);
+    assert_int_equal(o.kind, DVB_BIOP_SRG);
+    assert_int_equal(o.bindings_count, 2);
+    assert_int_equal(o.bindings[0].name_len, 10);
+    assert_memory_equal(o.bindings[0].name, "index.html", 10);
+    assert_int_equal(o.bindings[0].kind, DVB_BIOP_FIL);
+    assert_int_equal(o.bindings[0].ior.moduleId, 3);
+    assert_int_equal(o.bindings[1].ior.kind, DVB_BIOP_DIR);
+    assert_int_equal(o.bindings[1].ior.objectKey[0], 8);
+    dvb_biop_object_clear(&o);
+    assert_int_equal(dvb_biop_message_parse(w.p + first, w.len - first, &used,
+                                            &o), DVB_OK);
+    assert_int_equal(o.kind, DVB_BIOP_FIL);
+    assert_int_equal(o.content_length, 5);
+    assert_memory_equal(o.content, "hello", 5);
+    dvb_biop_object_clear(&o);
+    dvb_writer_free(&w);
+}
+
+static void test_biop_kinds(void **state)
+{
+    (void)state;
+    assert_int_equal(dvb_biop_kind_from((const uint8_t *)"dir\0", 4),
+                     DVB_BIOP_DIR);
+    assert_int_equal(dvb_biop_kind_from((const uint8_t *)"fil", 3),
+                     DVB_BIOP_FIL);
+    assert_int_equal(dvb_biop_kind_from((const uint8_t *)"ste\0", 4),
+                     DVB_BIOP_STE);
+    assert_int_equal(dvb_biop_kind_from((const uint8_t *)"xyz\0", 4),
+                     DVB_BIOP_UNKNOWN);
+}
+
+static void test_biop_bad_magic(void **state)
+{
+    (void)state;
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    tb_biop_file(&w, 7, "x", 1);
+    w.p[0] = 'X';
+    dvb_biop_object o;
+    size_t used;
+    assert_int_equal(dvb_biop_message_parse(w.p, w.len, &used, &o),
+                     DVB_ESYNTAX);
+    dvb_writer_free(&w);
+}
+
+/* ---- every prefix fails cleanly ---- */
+
+typedef dvb_err (*parse_fn)(const uint8_t *p, size_t len);
+
+static dvb_err parse_biop(const uint8_t *p, size_t len)
+{
+    dvb_biop_object o;
+    size_t used;
+    dvb_err e = dvb_biop_message_parse(p, len, &used, &o);
+    dvb_biop_object_clear(&o);
+    return e;
+}
+
+/* A message (no section) through header, then body parser by id. */
+static dvb_err parse_msg(const uint8_t *p, size_t len)
+{
+    dvb_dsmcc_msg m;
+    dvb_err e = dvb_dsmcc_msg_parse(p, len, &m);
+    if (e)
+        return e;
+    switch (m.messageId) {
+    case DVB_MSG_DSI: {
+        dvb_dsi d;
+        return dvb_dsi_parse(&m, &d);
+    }
+    case DVB_MSG_DII: {
+        dvb_dii d;
+        e = dvb_dii_parse(&m, &d);
+        dvb_dii_clear(&d);
+        return e;
+    }
+    case DVB_MSG_DDB: {
+        dvb_ddb d;
+        return dvb_ddb_parse(&m, &d);
+    }
+    }
+    return DVB_ESYNTAX;
+}
+
+static dvb_err parse_section(const uint8_t *p, size_t len)
+{
+    dvb_dsmcc_section s;
+    dvb_err e = dvb_dsmcc_section_parse(p, len, &s);
+    return e ? e : parse_msg(s.payload, s.payload_len);
+}
+
+/* Each strict prefix must fail; the whole must pass.  The DDB is the
+ * exception: its block data has no length of its own, but the
+ * messageLength still catches every cut. */
+static void all_prefixes(const uint8_t *p, size_t len, parse_fn fn)
+{
+    for (size_t n = 0; n <= len; n++) {
+        uint8_t *copy = malloc(n ? n : 1);
+        assert_non_null(copy);
+        memcpy(copy, p, n);
+        dvb_err e = fn(copy, n);
+        if (n < len && e == DVB_OK)
+            fail_msg("prefix of %zu of %zu bytes parsed", n, len);
+        if (n == len)
+            assert_int_equal(e, DVB_OK);
+        free(copy);
+    }
+}
+
+static void test_truncations(void **state)
+{
+    (void)state;
+    dvb_writer w;
+    tb_binding b[2] = { { "a", "fil", 3, 7 }, { "bb", "dir", 4, 8 } };
+    dvb_writer_init(&w, 0);
+    tb_biop_dir(&w, "dir", 1, 77, 1, b, 2);
+    all_prefixes(w.p, w.len, parse_biop);
+    dvb_writer_free(&w);
+
+    dvb_writer_init(&w, 0);
+    tb_biop_file(&w, 7, "content", 7);
+    all_prefixes(w.p, w.len, parse_biop);
+    dvb_writer_free(&w);
+
+    dvb_writer_init(&w, 0);
+    tb_dsi_section(&w, 0x80000000u, 77, 5, 0x2A, 0x80000002u);
+    all_prefixes(w.p, w.len, parse_section);
+    all_prefixes(w.p + 8, w.len - 12, parse_msg);
+    dvb_writer_free(&w);
+
+    tb_module mods[2] = { { 1, 3, 5000, 0, 0 }, { 2, 9, 100, 1, 4000 } };
+    dvb_writer_init(&w, 0);
+    tb_dii_section(&w, 0x80010002u, 77, 4066, mods, 2);
+    all_prefixes(w.p, w.len, parse_section);
+    all_prefixes(w.p + 8, w.len - 12, parse_msg);
+    dvb_writer_free(&w);
+
+    uint8_t data[33] = { 0 };
+    dvb_writer_init(&w, 0);
+    tb_ddb_section(&w, 77, 4, 2, 9, data, sizeof data);
+    all_prefixes(w.p, w.len, parse_section);
+    all_prefixes(w.p + 8, w.len - 12, parse_msg);
+    dvb_writer_free(&w);
+}
+
+/* ---- module assembly ---- */
+
+static void test_module_blocks_any_order(void **state)
+{
+    (void)state;
+    uint8_t content[10000];
+    for (size_t i = 0; i < sizeof content; i++)
+        content[i] = (uint8_t)(i * 13);
+    dvb_dii_module mi = { .moduleId = 1, .moduleSize = sizeof content };
+    dvb_module *m;
+    assert_int_equal(dvb_module_create(&mi, 4066, 1 << 20, &m), DVB_OK);
+    static const uint16_t order[] = { 2, 0, 0, 2 };
+    for (size_t i = 0; i < 4; i++) {
+        size_t off = order[i] * 4066u;
+        size_t n = sizeof content - off < 4066 ? sizeof content - off : 4066;
+        assert_int_equal(dvb_module_add_block(m, order[i], content + off, n),
+                         DVB_OK);
+        assert_false(dvb_module_complete(m));
+    }
+    /* Wrong length for block 1, then a block number out of range. */
+    assert_int_equal(dvb_module_add_block(m, 1, content, 100), DVB_ESYNTAX);
+    assert_int_equal(dvb_module_add_block(m, 3, content, 100), DVB_ESYNTAX);
+    assert_int_equal(dvb_module_add_block(m, 1, content + 4066, 4066), DVB_OK);
+    assert_true(dvb_module_complete(m));
+    dvb_blob *b = dvb_module_blob(m);
+    assert_int_equal(b->len, sizeof content);
+    assert_memory_equal(b->data, content, sizeof content);
+    dvb_module_destroy(m);
+}
+
+static void test_module_limits(void **state)
+{
+    (void)state;
+    dvb_dii_module mi = { .moduleId = 1, .moduleSize = 2000 };
+    dvb_module *m = NULL;
+    assert_int_equal(dvb_module_create(&mi, 100, 1000, &m), DVB_ELIMIT);
+    mi.moduleSize = 10;
+    mi.compressed = true;
+    mi.compression_method = 8;
+    mi.original_size = 5000;
+    assert_int_equal(dvb_module_create(&mi, 100, 1000, &m), DVB_ELIMIT);
+    assert_null(m);
+}
+
+static void test_inflate_exact_size(void **state)
+{
+    (void)state;
+    /* zlib stream of "hello hello hello" (made with zlib.compress). */
+    static const uint8_t z[] = { 0x78, 0x9c, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
+                                 0x57, 0xc8, 0x40, 0x90, 0x00, 0x3a, 0x2e,
+                                 0x06, 0x7d };
+    dvb_blob *b;
+    assert_int_equal(dvb_inflate(z, sizeof z, 17, &b), DVB_OK);
+    assert_memory_equal(b->data, "hello hello hello", 17);
+    dvb_blob_release(b);
+    assert_int_not_equal(dvb_inflate(z, sizeof z, 16, &b), DVB_OK);
+    assert_int_not_equal(dvb_inflate(z, sizeof z, 18, &b), DVB_OK);
+    for (size_t n = 0; n < sizeof z; n++)
+        assert_int_not_equal(dvb_inflate(z, n, 17, &b), DVB_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dsi),
+        cmocka_unit_test(test_dii),
+        cmocka_unit_test(test_ddb),
+        cmocka_unit_test(test_biop_dir_and_file),
+        cmocka_unit_test(test_biop_kinds),
+        cmocka_unit_test(test_biop_bad_magic),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_module_blocks_any_order),
+        cmocka_unit_test(test_module_limits),
+        cmocka_unit_test(test_inflate_exact_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,366 @@
+/*
+ * TS packet sync and section reassembly (dvb_ts), and CRC-32/MPEG-2,
+ * with hand-made packets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dvb/dvb_crc32.h"
+#include "dvb/dvb_dsmcc.h"
+#include "dvb/dvb_ts.h"
+#include "tests/dvb_test_build.h"
+
+#define PID 0x0123
+
+typedef struct {
+    dvb_ts *ts;
+    dvb_secasm *a;
+    size_t n;                  /* sections received */
+    uint8_t secs[16][DVB_SECTION_MAX];
+    size_t lens[16];
+    size_t packets;
+    size_t psize_seen;
+} fx;
+
+static void on_sec(void *ud, int pid, const uint8_t *s, size_t len)
+{
+    fx *f = ud;
+    assert_int_equal(pid, PID);
+    assert_true(f->n < 16);
+    memcpy(f->secs[f->n], s, len);
+    f->lens[f->n++] = len;
+}
+
+static void on_pkt(void *ud, const uint8_t *p)
+{
+    fx *f = ud;
+    f->packets++;
+    if (dvb_ts_pid(p) == PID)
+        dvb_secasm_push(f->a, p);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(dvb_ts_create(on_pkt, f, NULL, &f->ts), DVB_OK);
+    assert_int_equal(dvb_secasm_create(PID, on_sec, f, NULL, &f->a), DVB_OK);
+    /* Null packets first, so that sync is found (three sync bytes in a
+     * row are needed) before the packets under test. */
+    uint8_t nul[3 * 188];
+    memset(nul, 0xFF, sizeof nul);
+    for (int k = 0; k < 3; k++) {
+        nul[188 * k] = 0x47;
+        nul[188 * k + 1] = 0x1F;
+        nul[188 * k + 3] = 0x10;
+    }
+    dvb_ts_push(f->ts, nul, sizeof nul);
+    assert_int_equal(f->packets, 3);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    dvb_ts_destroy(f->ts);
+    dvb_secasm_destroy(f->a);
+    free(f);
+    return 0;
+}
+
+/* A private section of total length len with a recognisable fill. */
+static void make_section(uint8_t *s, size_t len, uint8_t fill)
+{
+    s[0] = 0x80;
+    s[1] = (uint8_t)(0x70 | ((len - 3) >> 8));
+    s[2] = (uint8_t)(len - 3);
+    for (size_t i = 3; i < len; i++)
+        s[i] = (uint8_t)(fill + i);
+}
+
+static void packet(uint8_t *p, int pusi, unsigned cc)
+{
+    memset(p, 0xFF, 188);
+    p[0] = 0x47;
+    p[1] = (uint8_t)((pusi ? 0x40 : 0) | (PID >> 8));
+    p[2] = PID & 0xFF;
+    p[3] = (uint8_t)(0x10 | (cc & 15));
+}
+
+static void push(fx *f, const uint8_t *p, size_t len, size_t chunk)
+{
+    for (size_t off = 0; off < len; off += chunk)
+        dvb_ts_push(f->ts, p + off, len - off < chunk ? len - off : chunk);
+}
+
+static void test_crc_golden(void **state)
+{
+    (void)state;
+    /* The catalogue check value of CRC-32/MPEG-2. */
+    assert_int_equal(dvb_crc32((const uint8_t *)"123456789", 9), 0x0376E6E7);
+    uint8_t sec[32];
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    uint8_t msg[12] = { 0x11, 0x03, 0x10, 0x06, 0, 0, 0, 1, 0xFF, 0, 0, 0 };
+    tb_section(&w, 0x3B, 1, msg, sizeof msg);
+    assert_int_equal(w.len, 24);
+    memcpy(sec, w.p, w.len);
+    dvb_dsmcc_section s;
+    assert_int_equal(dvb_dsmcc_section_parse(sec, w.len, &s), DVB_OK);
+    assert_int_equal(s.payload_len, 12);
+    assert_memory_equal(s.payload, msg, 12);
+    /* Every single-bit flip is caught, except of section_syntax_indicator
+     * (byte 1, bit 7): that one turns the CRC into an unverified checksum
+     * (see dvb_dsmcc.c). */
+    for (size_t i = 0; i < w.len * 8; i++) {
+        if (i == 15)
+            continue;
+        sec[i / 8] ^= (uint8_t)(1u << (i % 8));
+        assert_int_not_equal(dvb_dsmcc_section_parse(sec, w.len, &s), DVB_OK);
+        sec[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* private_indicator set, as OpenCaster writes it: accepted. */
+    sec[1] |= 0x40;
+    uint32_t crc = dvb_crc32(sec, w.len - 4);
+    sec[w.len - 4] = (uint8_t)(crc >> 24);
+    sec[w.len - 3] = (uint8_t)(crc >> 16);
+    sec[w.len - 2] = (uint8_t)(crc >> 8);
+    sec[w.len - 1] = (uint8_t)crc;
+    assert_int_equal(dvb_dsmcc_section_parse(sec, w.len, &s), DVB_OK);
+    assert_true(s.private_indicator);
+    dvb_writer_free(&w);
+}
+
+static void test_several_sections_per_packet(void **state)
+{
+    fx *f = *state;
+    uint8_t p[188], a[20], b[30];
+    make_section(a, sizeof a, 1);
+    make_section(b, sizeof b, 2);
+    packet(p, 1, 0);
+    p[4] = 0;
+    memcpy(p + 5, a, sizeof a);
+    memcpy(p + 5 + sizeof a, b, sizeof b);
+    push(f, p, 188, 188);
+    packet(p, 0, 1);                           /* pure stuffing after */
+    push(f, p, 188, 188);
+    assert_int_equal(f->n, 2);
+    assert_int_equal(f->lens[0], sizeof a);
+    assert_memory_equal(f->secs[0], a, sizeof a);
+    assert_memory_equal(f->secs[1], b, sizeof b);
+}
+
+/* A 400-byte section over three packets; the third PUSI packet's
+ * pointer_field finishes it and a new section follows. */
+static void spanning(fx *f, int gap, int dup, size_t chunk)
+{
+    uint8_t a[400], c[50], pk[5][188];
+    make_section(a, sizeof a, 3);
+    make_section(c, sizeof c, 4);
+    packet(pk[0], 1, 0);
+    pk[0][4] = 0;
+    memcpy(pk[0] + 5, a, 183);
+    packet(pk[1], 0, 1);
+    memcpy(pk[1] + 4, a + 183, 184);
+    packet(pk[2], 1, 2);
+    pk[2][4] = 400 - 183 - 184;
+    memcpy(pk[2] + 5, a + 367, 33);
+    memcpy(pk[2] + 5 + 33, c, sizeof c);
+    size_t n = 0;
+    uint8_t stream[5 * 188];
+    memcpy(stream + 188 * n++, pk[0], 188);
+    if (!gap)
+        memcpy(stream + 188 * n++, pk[1], 188);
+    if (dup)
+        memcpy(stream + 188 * n++, pk[1], 188);
+    memcpy(stream + 188 * n++, pk[2], 188);
+    push(f, stream, 188 * n, chunk);
+    if (gap) {
+        /* The cut section is dropped, never glued; the next one is fine. */
+        assert_int_equal(f->n, 1);
+        assert_memory_equal(f->secs[0], c, sizeof c);
+    } else {
+        assert_int_equal(f->n, 2);
+        assert_int_equal(f->lens[0], sizeof a);
+        assert_memory_equal(f->secs[0], a, sizeof a);
+        assert_memory_equal(f->secs[1], c, sizeof c);
+    }
+}
+
+static void test_section_spanning_packets(void **state)
+{
+    spanning(*state, 0, 0, 188);
+}
+
+static void test_cc_discontinuity_drops(void **state)
+{
+    spanning(*state, 1, 0, 188);
+}
+
+static void test_duplicate_packet_ignored(void **state)
+{
+    spanning(*state, 0, 1, 188);
+}
+
+static void test_odd_chunks(void **state)
+{
+    spanning(*state, 0, 0, 1);
+}
+
+static void test_garbage_before_sync(void **state)
+{
+    fx *f = *state;
+    uint8_t buf[3 * 188 + 300];
+    /* Garbage with decoy sync bytes, including one 188 bytes before a
+     * non-sync byte. */
+    for (size_t i = 0; i < 300; i++)
+        buf[i] = (uint8_t)(i * 7 + 1);
+    buf[10] = 0x47;
+    buf[50] = 0x47;
+    buf[299] = 0x47;
+    uint8_t a[100];
+    make_section(a, sizeof a, 5);
+    uint8_t *p = buf + 300;
+    for (unsigned k = 0; k < 3; k++) {
+        packet(p + 188 * k, 1, k);
+        p[188 * k + 4] = 0;
+        memcpy(p + 188 * k + 5, a, sizeof a);
+    }
+    push(f, buf, sizeof buf, 7);
+    assert_int_equal(f->n, 3);
+    assert_int_equal(dvb_ts_sync_losses(f->ts), 1);
+    for (size_t i = 0; i < f->n; i++)
+        assert_memory_equal(f->secs[i], a, sizeof a);
+}
+
+static void test_transport_error_dropped(void **state)
+{
+    fx *f = *state;
+    uint8_t pk[2][188], a[30];
+    make_section(a, sizeof a, 6);
+    packet(pk[0], 1, 0);
+    pk[0][4] = 0;
+    memcpy(pk[0] + 5, a, sizeof a);
+    pk[0][1] |= 0x80;                          /* transport_error_indicator */
+    memcpy(pk[1], pk[0], 188);
+    pk[1][1] &= 0x7F;
+    pk[1][3] = 0x11;
+    push(f, &pk[0][0], sizeof pk, 188);
+    push(f, &pk[1][0], 188, 188);              /* lets the sync confirm */
+    assert_int_equal(f->n, 1);
+    assert_memory_equal(f->secs[0], a, sizeof a);
+}
+
+static void test_adaptation_field(void **state)
+{
+    fx *f = *state;
+    uint8_t pk[2][188], a[40];
+    make_section(a, sizeof a, 7);
+    packet(pk[0], 1, 0);
+    pk[0][3] = 0x30;                           /* adaptation + payload */
+    pk[0][4] = 10;
+    pk[0][5] = 0x00;
+    memset(pk[0] + 6, 0xFF, 9);
+    pk[0][15] = 0;                             /* pointer_field */
+    memcpy(pk[0] + 16, a, sizeof a);
+    packet(pk[1], 0, 1);
+    pk[1][3] = 0x21;                           /* adaptation only, CC same */
+    pk[1][4] = 183;
+    push(f, &pk[0][0], sizeof pk, 188);
+    push(f, &pk[0][0], 188, 188);
+    assert_int_equal(f->n, 1);
+    assert_memory_equal(f->secs[0], a, sizeof a);
+}
+
+static void test_header_split_across_packets(void **state)
+{
+    fx *f = *state;
+    uint8_t pk[3][188], a[183], b[60];
+    make_section(a, sizeof a - 2, 8);
+    make_section(b, sizeof b, 9);
+    packet(pk[0], 1, 0);
+    pk[0][4] = 0;
+    memcpy(pk[0] + 5, a, 181);
+    memcpy(pk[0] + 5 + 181, b, 2);             /* b's first two bytes */
+    packet(pk[1], 0, 1);
+    memcpy(pk[1] + 4, b + 2, sizeof b - 2);
+    packet(pk[2], 0, 2);
+    push(f, &pk[0][0], sizeof pk, 188);
+    assert_int_equal(f->n, 2);
+    assert_memory_equal(f->secs[0], a, 181);
+    assert_memory_equal(f->secs[1], b, sizeof b);
+}
+
+static void test_204_byte_packets(void **state)
+{
+    fx *f = *state;
+    uint8_t buf[4 * 204], a[64];
+    make_section(a, sizeof a, 10);
+    for (unsigned k = 0; k < 4; k++) {
+        packet(buf + 204 * k, 1, k);
+        buf[204 * k + 4] = 0;
+        memcpy(buf + 204 * k + 5, a, sizeof a);
+        memset(buf + 204 * k + 188, 0x00, 16); /* parity bytes */
+        if (k == 1)
+            buf[204 * k + 188] = 0x47;         /* a decoy at +188 */
+    }
+    push(f, buf, sizeof buf, 5);
+    /* The first packet is read as a 188-byte one before sync is lost
+     * (the receiver was locked to 188), the others after the hunt. */
+    assert_true(f->n >= 3);
+    for (size_t i = 0; i < f->n; i++)
+        assert_memory_equal(f->secs[i], a, sizeof a);
+}
+
+static void test_bad_pointer_field(void **state)
+{
+    fx *f = *state;
+    uint8_t pk[2][188];
+    packet(pk[0], 1, 0);
+    pk[0][4] = 200;                            /* beyond the packet */
+    packet(pk[1], 1, 1);
+    pk[1][4] = 0;
+    make_section(pk[1] + 5, 30, 11);
+    push(f, &pk[0][0], sizeof pk, 188);
+    push(f, &pk[0][0], 188, 188);
+    assert_int_equal(f->n, 1);
+    dvb_secasm_stats st;
+    dvb_secasm_stats_get(f->a, &st);
+    assert_true(st.bad_packets >= 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc_golden),
+        cmocka_unit_test_setup_teardown(test_several_sections_per_packet,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_section_spanning_packets, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cc_discontinuity_drops, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_packet_ignored, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_odd_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_before_sync, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_transport_error_dropped, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_adaptation_field, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_header_split_across_packets,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_204_byte_packets, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_pointer_field, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
