@@ -1,0 +1,101 @@
+/*
+ * oc_carousel: a tree of files turned into the DSM-CC sections of one
+ * object carousel, ready to be scheduled.
+ *
+ * How the tree becomes sections (ISO/IEC 13818-6 clauses 7, 9 and 11;
+ * EN 301 192 clauses 8-9; TR 101 202 clause 4.7):
+ *  1. Each directory and file becomes a BIOP object (oc_biop.h); the root
+ *     directory is the ServiceGateway.  Objects are numbered (objectKey,
+ *     from 1) in depth-first order, names in bytewise order.
+ *  2. Objects are packed, in that order, into modules of at most
+ *     module_size bytes; an object bigger than module_size gets a module
+ *     of its own (an object never spans modules: 13818-6 11.2.4).
+ *     Module ids count from 1.
+ *  3. Each module is compressed with zlib when asked (auto: only when that
+ *     makes it smaller) and announced with a compressed_module_descriptor.
+ *  4. One DII lists every module; the DSI carries the ServiceGateway's
+ *     IOR; each module is cut into blocks of block_size bytes, one DDB
+ *     section per block.
+ *
+ * Ids: downloadId = carousel_id (EN 301 192 clause 9, TR 101 202 4.7);
+ * DSI transactionId OC_TID_MAKE(tid_version, 0, 0) and DII
+ * OC_TID_MAKE(tid_version, 1, 0), i.e. 0x80000000 and 0x80000002 for
+ * version 0 (see oc_dsmcc.h and docs/carousel.md).
+ *
+ * The carousel owns all its sections; the pointers returned by the
+ * accessors are borrowed and live as long as the carousel.
+ */
+#ifndef OC_CAROUSEL_H
+#define OC_CAROUSEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "carousel/oc_err.h"
+#include "carousel/oc_tree.h"
+
+typedef enum {
+    OC_COMPRESS_AUTO,      /* compress a module when it shrinks */
+    OC_COMPRESS_NONE,
+    OC_COMPRESS_ALL        /* compress every module */
+} oc_compress;
+
+typedef struct {
+    uint32_t carousel_id;
+    uint8_t component_tag;        /* association_tag of every tap */
+    uint16_t block_size;          /* DDB payload, 1..OC_BLOCK_MAX */
+    uint32_t module_size;         /* target largest module, bytes */
+    oc_compress compress;
+    uint8_t module_version;       /* moduleVersion of every module */
+    uint16_t tid_version;         /* version bits of the transaction ids */
+} oc_carousel_config;
+
+typedef struct {
+    size_t objects;               /* files + directories + the gateway */
+    size_t files;
+    size_t dirs;                  /* not counting the gateway */
+    size_t modules;
+    size_t compressed_modules;
+    uint64_t payload_bytes;       /* file contents */
+    uint64_t biop_bytes;          /* all BIOP messages, uncompressed */
+    uint64_t module_bytes;        /* sum of moduleSize (as sent) */
+    uint64_t blocks;              /* DDB sections in one cycle */
+} oc_carousel_stats;
+
+typedef struct oc_carousel oc_carousel;
+
+/* Build every section.  OC_EDII if the modules do not fit one DII,
+ * OC_ELIMIT if a module needs more than 65536 blocks. */
+oc_err oc_carousel_create(const oc_tree *tree, const oc_carousel_config *cfg,
+                          oc_carousel **out);
+void oc_carousel_destroy(oc_carousel *c);             /* NULL is a no-op */
+
+void oc_carousel_get_stats(const oc_carousel *c, oc_carousel_stats *st);
+
+uint32_t oc_carousel_dsi_tid(const oc_carousel *c);
+uint32_t oc_carousel_dii_tid(const oc_carousel *c);
+
+/* The DSI and DII sections (table_id 0x3B), CRC included. */
+const uint8_t *oc_carousel_dsi(const oc_carousel *c, size_t *len);
+const uint8_t *oc_carousel_dii(const oc_carousel *c, size_t *len);
+
+size_t oc_carousel_module_count(const oc_carousel *c);
+
+typedef struct {
+    uint16_t moduleId;
+    uint8_t moduleVersion;
+    uint32_t moduleSize;          /* as sent */
+    uint32_t original_size;       /* before compression */
+    bool compressed;
+    size_t objects;               /* BIOP messages in the module */
+    size_t blocks;
+} oc_module_info;
+
+void oc_carousel_module(const oc_carousel *c, size_t i, oc_module_info *mi);
+
+/* The DDB section (table_id 0x3C) of block b of module i. */
+const uint8_t *oc_carousel_ddb(const oc_carousel *c, size_t i, size_t b,
+                               size_t *len);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * Error codes of liboc, the object-carousel builder behind
+ * civictv-carousel.
+ *
+ * One enum for the whole library: every oc_ function that can fail
+ * returns an oc_err, zero is success, and new codes are only appended so
+ * that a value written in a log keeps its meaning.
+ */
+#ifndef OC_ERR_H
+#define OC_ERR_H
+
+typedef enum {
+    OC_OK = 0,
+    OC_ENOMEM,      /* an allocation failed */
+    OC_EINVAL,      /* a bad argument or an option out of its range */
+    OC_ENAME,       /* a file name the carousel cannot carry */
+    OC_EEXIST,      /* the same path was added twice */
+    OC_EIO,         /* reading the content folder or writing the output failed */
+    OC_ELIMIT,      /* a size beyond what the formats can express */
+    OC_EDII,        /* too many modules to list in one DII section */
+    OC_EZLIB,       /* zlib refused to compress a module */
+    OC_EPSI,        /* libdvbpsi did not generate a PAT or PMT */
+    OC_ECONTENT     /* the content folder failed validation */
+} oc_err;
+
+/* A static English message for an error code; never NULL. */
+const char *oc_strerror(oc_err e);
+
+#endif
