@@ -41,6 +41,8 @@ MODEL_SRC := $(wildcard model/*.c)
 UI_SRC    := $(wildcard ui/*.c)
 OC_SRC    := $(filter-out carousel/main.c,$(wildcard carousel/*.c))
 APP_SRC   := $(wildcard app/*.c)
+# Everything of app/ but main() is a library too, so tests can link it.
+APPLIB_SRC := $(filter-out app/main.c,$(APP_SRC))
 TEST_SRC  := $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -49,7 +51,8 @@ LIBDVB   := $(BUILD)/libdvb.a
 LIBMODEL := $(BUILD)/libmodel.a
 LIBUI    := $(BUILD)/libui.a
 LIBOC    := $(BUILD)/liboc.a
-ALL_LIBS := $(LIBOC) $(LIBUI) $(LIBMODEL) $(LIBDVB)
+LIBAPP   := $(BUILD)/libapp.a
+ALL_LIBS := $(LIBAPP) $(LIBOC) $(LIBUI) $(LIBMODEL) $(LIBDVB)
 
 CIVICTV  := $(BUILD)/civictv
 CAROUSEL := $(BUILD)/civictv-carousel
@@ -76,12 +79,13 @@ $(LIBDVB): $(call obj,$(DVB_SRC))
 $(LIBMODEL): $(call obj,$(MODEL_SRC))
 $(LIBUI): $(call obj,$(UI_SRC))
 $(LIBOC): $(call obj,$(OC_SRC))
+$(LIBAPP): $(call obj,$(APPLIB_SRC))
 $(ALL_LIBS):
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
 
-$(CIVICTV): $(call obj,$(APP_SRC)) $(LIBUI) $(LIBMODEL) $(LIBDVB)
+$(CIVICTV): $(call obj,app/main.c) $(LIBAPP) $(LIBUI) $(LIBMODEL) $(LIBDVB)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(CAROUSEL): $(call obj,carousel/main.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
@@ -90,6 +94,8 @@ $(CAROUSEL): $(call obj,carousel/main.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
 # Each test binary links every library; the linker keeps what it uses.
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(ALL_LIBS)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
+
+.SECONDARY:
 
 tests-build: $(CIVICTV) $(CAROUSEL) $(TESTS)
 
@@ -117,5 +123,20 @@ uninstall:
 
 clean:
 	rm -rf build out
+
+# libFuzzer targets (fuzz/*.c) with clang, linking dvb/*.c directly:
+#   make fuzz && ./build/fuzz/fuzz_dvb_receiver -max_total_time=60
+FUZZ_CC    ?= clang
+FUZZ_SRC   := $(wildcard fuzz/*.c)
+FUZZ_BINS  := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -I. \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              $(shell $(PKG_CONFIG) --cflags libdvbpsi zlib 2>/dev/null)
+FUZZ_LIBS  := $(shell $(PKG_CONFIG) --libs libdvbpsi zlib 2>/dev/null)
+.PHONY: fuzz
+fuzz: $(FUZZ_BINS)
+build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(DVB_SRC) $(FUZZ_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

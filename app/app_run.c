@@ -1,0 +1,420 @@
+/*
+ * The poll() loop of civictv.
+ *
+ * One thread, one loop, in the order libuv documents for its own: work
+ * out how long we may sleep (the next scripted key, the stream's pacing,
+ * the window's event pump), poll the remote's descriptor, refresh the
+ * cached clock, then do the work that is due: one chunk of the stream
+ * (small enough that a key never waits long behind it), a new store, the
+ * keys, the script.  Screens are drawn as a result of these, once each.
+ *
+ * The stream is a file read in chunks of whole packets.  By default it is
+ * read as fast as the receiver takes it; --rate paces it to a multiplex's
+ * bit rate so the loading screen can be watched, as on air.  A file ends;
+ * the air does not: at the end of a file without a complete carousel the
+ * app says why and exits non-zero.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/app_internal.h"
+
+#define CHUNK_BYTES (188u * 348u)     /* about 64 KiB of whole packets */
+#define PROGRESS_REDRAW_MS 100u       /* keys and progress within 100 ms */
+#define WINDOW_KEY_GAP_MS 700u        /* scripted keys a watcher can follow */
+#define MAX_DEPTH 32u                 /* screens deep; menus may loop */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void on_dvb_log(void *ud, dvb_log_level level, const char *msg)
+{
+    app *a = ud;
+    if (a->opt->verbose && (level <= DVB_LOG_WARN || a->opt->verbose > 1))
+        fprintf(stderr, "civictv: dvb: %s\n", msg);
+}
+
+/* Called from inside dvb_receiver_push: only note what happened; the
+ * loop acts on it once the push has returned. */
+static void on_dvb_event(void *ud, const dvb_event *ev)
+{
+    app *a = ud;
+    if (ev->type == DVB_EV_STORE_READY)
+        a->store_event = 1;
+    else if (ev->type == DVB_EV_STREAM_ERROR && a->opt->verbose && ev->message)
+        fprintf(stderr, "civictv: dvb: %s\n", ev->message);
+}
+
+/* The first complete screen: the script and screenshots start now. */
+static void start(app *a)
+{
+    app_render(a);
+    a->started = 1;
+    a->step_due = a->now + (a->opt->mode == UI_MODE_WINDOW ? WINDOW_KEY_GAP_MS : 0);
+    app_screenshot(a, UI_KEY_NONE);
+}
+
+static void take_store(app *a)
+{
+    a->store_event = 0;
+    dvb_store *s = dvb_receiver_store(a->rx);
+    if (!s)
+        return;
+    app_content *c = NULL;
+    app_content_err e = app_content_open_store(s, &c);
+    unsigned version = (unsigned)dvb_store_version(s);
+    dvb_store_release(s);
+    if (e != APP_CONTENT_OK) {
+        app_log(a, "%s: %s", a->opt->ts_path, app_content_strerror(e));
+        return;
+    }
+    if (a->opt->verbose)
+        app_log(a, "%s: carousel version %u", a->opt->ts_path, version);
+    /* An update whose manifest is unusable must not take a working
+     * service off the screen: keep the old store then.  Otherwise the old
+     * store can go, as the screen's document borrows nothing from it (the
+     * model copies its strings). */
+    app_content *old = a->content;
+    int had_manifest = a->have_manifest;
+    a->content = c;
+    if (app_content_changed(a) != 0 && had_manifest) {
+        a->content = old;
+        app_content_destroy(c);
+        return;
+    }
+    app_content_destroy(old);
+    if (!a->started)
+        start(a);
+    else
+        app_render(a);
+}
+
+/* Read and push one chunk, within the pacing budget. */
+static void pump_stream(app *a)
+{
+    static_assert(CHUNK_BYTES % 188u == 0, "whole packets");
+    uint8_t buf[CHUNK_BYTES];
+    size_t want = sizeof buf;
+    if (a->opt->rate_bps) {
+        uint64_t allowed = (a->now - a->t_start) * (uint64_t)a->opt->rate_bps / 8000u;
+        if (allowed <= a->bytes_in)
+            return;
+        if (allowed - a->bytes_in < want)
+            want = (size_t)(allowed - a->bytes_in);
+    }
+    ssize_t n = read(a->ts_fd, buf, want);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        if (n < 0)
+            app_log(a, "%s: %s", a->opt->ts_path, strerror(errno));
+        a->eof = 1;
+        return;
+    }
+    a->bytes_in += (uint64_t)n;
+    dvb_err e = dvb_receiver_push(a->rx, buf, (size_t)n);
+    if (e != DVB_OK) {
+        app_log(a, "%s: %s", a->opt->ts_path, dvb_strerror(e));
+        a->eof = 1;
+    }
+}
+
+static void show_progress(app *a, int force)
+{
+    dvb_progress p;
+    dvb_receiver_progress(a->rx, &p);
+    if (!force && a->progress_shown && p.bytes_done == a->progress_bytes &&
+        p.modules_done == a->progress_done && p.modules_total == a->progress_total)
+        return;
+    if (!force && a->now - a->progress_drawn_at < PROGRESS_REDRAW_MS)
+        return;
+    a->progress_bytes = p.bytes_done;
+    a->progress_done = p.modules_done;
+    a->progress_total = p.modules_total;
+    a->progress_drawn_at = a->now;
+    a->progress_shown = 1;
+    app_show_loading(a, &p);
+}
+
+/* The stream ended before a carousel was complete: say what was missing. */
+static void stream_failed(app *a)
+{
+    dvb_progress p;
+    dvb_receiver_progress(a->rx, &p);
+    if (p.pid < 0)
+        app_log(a, "%s: no object carousel found", a->opt->ts_path);
+    else if (p.modules_total == 0)
+        app_log(a, "%s: carousel incomplete: no module list (DII) on PID 0x%04x",
+                a->opt->ts_path, (unsigned)p.pid);
+    else
+        app_log(a, "%s: carousel incomplete: %u of %u modules", a->opt->ts_path,
+                p.modules_done, p.modules_total);
+    a->status = 1;
+    a->quit = 1;
+}
+
+static void handle_key(app *a, ui_key k)
+{
+    if (!a->started) {
+        /* Before the first screen only Exit means anything. */
+        if (k == UI_KEY_EXIT)
+            a->quit = 1;
+        return;
+    }
+    app_handle_key(a, k);
+    if (!a->quit)
+        app_screenshot(a, k);
+}
+
+static void run_script(app *a)
+{
+    const app_script *s = &a->opt->script;
+    while (!a->quit && a->started && a->step < s->n && a->now >= a->step_due) {
+        const app_script_step *st = &s->steps[a->step++];
+        if (st->key == UI_KEY_NONE) {
+            a->step_due = a->now + st->wait_ms;
+            continue;
+        }
+        handle_key(a, st->key);
+        a->step_due = a->now + (a->opt->mode == UI_MODE_WINDOW ? WINDOW_KEY_GAP_MS : 0);
+    }
+}
+
+static int reading(const app *a)
+{
+    return a->rx && !a->eof;
+}
+
+static int script_done(const app *a)
+{
+    return a->step >= a->opt->script.n;
+}
+
+static int next_timeout(app *a)
+{
+    long t = -1;
+    if (a->store_event)
+        return 0;
+    if (reading(a)) {
+        if (!a->opt->rate_bps)
+            return 0;
+        /* Wake when the pacing allows about a chunk's worth. */
+        t = (long)(CHUNK_BYTES * 8000ull / a->opt->rate_bps);
+        if (t < 1)
+            t = 1;
+        if (t > 50)
+            t = 50;
+    }
+    if (a->started && !script_done(a)) {
+        long d = a->step_due > a->now ? (long)(a->step_due - a->now) : 0;
+        if (t < 0 || d < t)
+            t = d;
+    }
+    if (!a->started && reading(a)) {
+        long d = PROGRESS_REDRAW_MS;
+        if (t < 0 || d < t)
+            t = d;
+    }
+    int ut = ui_poll_timeout(a->ui);
+    if (ut >= 0 && (t < 0 || ut < t))
+        t = ut;
+    return (int)t;
+}
+
+/* The fonts file (fonts/fonts.conf): "role = path" lines. */
+static int read_fonts(const char *path, char *regular, char *bold, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[600];
+    while (fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        char *k = line, *v = eq + 1;
+        while (*k == ' ' || *k == '\t')
+            k++;
+        char *ke = k + strlen(k);
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+            *--ke = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        char *ve = v + strlen(v);
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\n' || ve[-1] == '\r'))
+            *--ve = '\0';
+        if (strcmp(k, "regular") == 0)
+            snprintf(regular, len, "%s", v);
+        else if (strcmp(k, "bold") == 0)
+            snprintf(bold, len, "%s", v);
+    }
+    fclose(f);
+    return 0;
+}
+
+static void ui_log(void *ud, const char *msg)
+{
+    app_log(ud, "%s", msg);
+}
+
+static int open_source(app *a)
+{
+    const app_options *o = a->opt;
+    if (o->content_dir) {
+        app_content_err e = app_content_open_dir(o->content_dir, &a->content);
+        if (e != APP_CONTENT_OK) {
+            app_log(a, "%s: %s", o->content_dir, app_content_strerror(e));
+            return -1;
+        }
+        return 0;
+    }
+    a->ts_fd = open(o->ts_path, O_RDONLY | O_CLOEXEC);
+    if (a->ts_fd < 0) {
+        app_log(a, "%s: %s", o->ts_path, strerror(errno));
+        return -1;
+    }
+    dvb_receiver_config rc;
+    memset(&rc, 0, sizeof rc);
+    rc.pid = o->pid;
+    rc.service_id = o->service_id;
+    rc.carousel_id = -1;
+    rc.log = on_dvb_log;
+    rc.on_event = on_dvb_event;
+    rc.ud = a;
+    dvb_err e = dvb_receiver_create(&rc, &a->rx);
+    if (e != DVB_OK) {
+        app_log(a, "%s: %s", o->ts_path, dvb_strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+int app_run(const app_options *opt)
+{
+    app a;
+    memset(&a, 0, sizeof a);
+    a.opt = opt;
+    a.ts_fd = -1;
+
+    /* The source first: a missing file is reported before any graphics
+     * start. */
+    if (open_source(&a) != 0) {
+        a.status = 1;
+        goto out;
+    }
+    if (app_nav_create(MAX_DEPTH, &a.nav) != APP_NAV_OK) {
+        app_log(&a, "out of memory");
+        a.status = 1;
+        goto out;
+    }
+
+    char regular[512] = "", bold[512] = "";
+    if (opt->fonts_conf && read_fonts(opt->fonts_conf, regular, bold, sizeof regular) != 0) {
+        app_log(&a, "%s: %s", opt->fonts_conf, strerror(errno));
+        a.status = 1;
+        goto out;
+    }
+    ui_config uc;
+    memset(&uc, 0, sizeof uc);
+    uc.mode = opt->mode;
+    uc.scale = opt->scale;
+    uc.font_regular = regular[0] ? regular : NULL;
+    uc.font_bold = bold[0] ? bold : NULL;
+    uc.argc = opt->argc;
+    uc.argv = opt->argv;
+    uc.log = ui_log;
+    uc.log_ud = &a;
+    ui_err ue = ui_create(&uc, &a.ui);
+    if (ue != UI_OK) {
+        app_log(&a, "cannot start the screen: %s%s", ui_strerror(ue),
+                opt->mode == UI_MODE_BOX ? " (on a desktop, try --window or --headless)" : "");
+        a.status = 1;
+        goto out;
+    }
+
+    a.now = now_ms();
+    a.t_start = a.now;
+    if (a.content) {
+        app_content_changed(&a);
+        start(&a);
+    } else {
+        show_progress(&a, 1);
+    }
+
+    while (!a.quit) {
+        /* A headless run ends when the script has been played. */
+        if (opt->mode == UI_MODE_HEADLESS && a.started && script_done(&a))
+            break;
+        struct pollfd pfd[1];
+        nfds_t nfds = 0;
+        int fd = ui_input_fd(a.ui);
+        if (fd >= 0) {
+            pfd[0].fd = fd;
+            pfd[0].events = POLLIN;
+            pfd[0].revents = 0;
+            nfds = 1;
+        }
+        int timeout = next_timeout(&a);
+        if (nfds == 0 && timeout < 0) {
+            /* Nothing can ever wake us: a box without a remote that has
+             * shown its last screen.  Stay on it. */
+            pause();
+            continue;
+        }
+        if (poll(pfd, nfds, timeout) < 0 && errno != EINTR) {
+            app_log(&a, "poll: %s", strerror(errno));
+            a.status = 1;
+            break;
+        }
+        a.now = now_ms();
+
+        if (reading(&a))
+            pump_stream(&a);
+        if (a.store_event)
+            take_store(&a);
+        if (a.rx && a.eof && !a.started) {
+            stream_failed(&a);
+            break;
+        }
+        if (!a.started && a.rx)
+            show_progress(&a, 0);
+
+        for (;;) {
+            int closed = 0;
+            ui_key k = ui_next_key(a.ui, &closed);
+            if (closed)
+                a.quit = 1;
+            if (k == UI_KEY_NONE || a.quit)
+                break;
+            handle_key(&a, k);
+        }
+        run_script(&a);
+    }
+
+out:
+    app_free_screen(&a);
+    if (a.have_manifest)
+        cm_manifest_free(&a.manifest);
+    ui_destroy(a.ui);
+    app_nav_destroy(a.nav);
+    app_content_destroy(a.content);
+    dvb_receiver_destroy(a.rx);
+    if (a.ts_fd >= 0)
+        close(a.ts_fd);
+    return a.status;
+}

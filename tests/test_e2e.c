@@ -1,0 +1,288 @@
+/*
+ * End to end, headless: the sample content folder goes through the real
+ * civictv-carousel into a transport stream, the real civictv reads it on
+ * DirectFB's dummy system with scripted keys, and the screenshots it
+ * writes are compared with golden images with a small tolerance (font
+ * rasterisation may differ by a few levels between FreeType builds).
+ *
+ * Also: a truncated or garbage stream must give a clear message and a
+ * non-zero exit, never a crash.
+ *
+ * Set CIVICTV_UPDATE_GOLDEN=1 to rewrite the golden images from this run
+ * (then look at them before committing).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char build_dir[256];
+static char tmp_dir[256];
+static char sample_ts[512];
+
+typedef struct {
+    unsigned w, h;
+    uint8_t *rgb; /* w*h*3 */
+} image;
+
+static int load_png(const char *path, image *img)
+{
+    png_image pi;
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&pi, path))
+        return -1;
+    pi.format = PNG_FORMAT_RGB;
+    img->w = pi.width;
+    img->h = pi.height;
+    img->rgb = malloc(PNG_IMAGE_SIZE(pi));
+    if (!img->rgb || !png_image_finish_read(&pi, NULL, img->rgb, 0, NULL)) {
+        png_image_free(&pi);
+        free(img->rgb);
+        img->rgb = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int rc = in && out ? 0 : -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            rc = -1;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* Run a shell command; return its exit status, or 128+signal if it died,
+ * and capture stderr+stdout into out (if not NULL). */
+static int run(const char *cmd, char *out, size_t outlen)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p)
+        return -1;
+    size_t n = 0;
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, p)) > 0) {
+        if (out && n + 1 < outlen) {
+            size_t c = k < outlen - 1 - n ? k : outlen - 1 - n;
+            memcpy(out + n, buf, c);
+            n += c;
+        }
+    }
+    if (out)
+        out[n] = '\0';
+    int st = pclose(p);
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *b = getenv("CIVICTV_BUILD");
+    snprintf(build_dir, sizeof build_dir, "%s", b && *b ? b : "build");
+    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/civictv-e2e-XXXXXX");
+    if (!mkdtemp(tmp_dir))
+        return -1;
+    snprintf(sample_ts, sizeof sample_ts, "%s/sample.ts", tmp_dir);
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd, "%s/civictv-carousel build content -o %s",
+             build_dir, sample_ts);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 0) {
+        print_error("%s\n%s\n", cmd, out);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
+    return run(cmd, NULL, 0) == 0 ? 0 : -1;
+}
+
+/* Compare a screenshot with a golden image.  Tolerance: no more than 0.5%
+ * of pixels may differ by more than 48 in any channel, and the mean
+ * absolute difference must stay under 2 levels. */
+static void compare_with_golden(const char *shot, const char *golden)
+{
+    if (getenv("CIVICTV_UPDATE_GOLDEN")) {
+        assert_int_equal(copy_file(shot, golden), 0);
+        print_message("updated %s\n", golden);
+        return;
+    }
+    image a, g;
+    if (load_png(shot, &a) != 0)
+        fail_msg("cannot read screenshot %s", shot);
+    if (load_png(golden, &g) != 0) {
+        free(a.rgb);
+        fail_msg("cannot read golden image %s", golden);
+    }
+    assert_int_equal(a.w, 720);
+    assert_int_equal(a.h, 576);
+    assert_int_equal(a.w, g.w);
+    assert_int_equal(a.h, g.h);
+    size_t n = (size_t)a.w * a.h, bad = 0;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        int worst = 0;
+        for (int c = 0; c < 3; c++) {
+            int d = abs((int)a.rgb[i * 3 + c] - (int)g.rgb[i * 3 + c]);
+            sum += (uint64_t)d;
+            if (d > worst)
+                worst = d;
+        }
+        if (worst > 48)
+            bad++;
+    }
+    free(a.rgb);
+    free(g.rgb);
+    double mean = (double)sum / (double)(n * 3);
+    if (bad * 200 > n || mean >= 2.0)
+        fail_msg("%s differs from %s: %zu pixels off, mean difference %.2f",
+                 shot, golden, bad, mean);
+}
+
+/* The screenshot must keep everything but the background inside the
+ * graphics-safe area (EBU R95: x 36..684, y 29..547). */
+static void assert_safe_area(const char *shot)
+{
+    image a;
+    if (load_png(shot, &a) != 0)
+        fail_msg("cannot read %s", shot);
+    const uint8_t *bg = a.rgb; /* top-left corner is background */
+    size_t outside = 0;
+    for (unsigned y = 0; y < a.h; y++)
+        for (unsigned x = 0; x < a.w; x++) {
+            if (x >= 36 && x < 684 && y >= 29 && y < 547)
+                continue;
+            const uint8_t *p = a.rgb + ((size_t)y * a.w + x) * 3;
+            if (abs(p[0] - bg[0]) + abs(p[1] - bg[1]) + abs(p[2] - bg[2]) > 24)
+                outside++;
+        }
+    free(a.rgb);
+    if (outside)
+        fail_msg("%s: %zu pixels drawn outside the safe area", shot, outside);
+}
+
+static void test_root_menu_and_page(void **state)
+{
+    (void)state;
+    char cmd[2048], out[16384], shots[512], path[600];
+    snprintf(shots, sizeof shots, "%s/shots", tmp_dir);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --screenshots %s --keys down,down,ok,back %s",
+             build_dir, shots, sample_ts);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("civictv exited %d:\n%s", rc, out);
+
+    snprintf(path, sizeof path, "%s/000-start.png", shots);
+    compare_with_golden(path, "tests/golden/root-menu.png");
+    assert_safe_area(path);
+    snprintf(path, sizeof path, "%s/002-down.png", shots);
+    compare_with_golden(path, "tests/golden/root-menu-focus3.png");
+    snprintf(path, sizeof path, "%s/003-ok.png", shots);
+    compare_with_golden(path, "tests/golden/page-benefits.png");
+    assert_safe_area(path);
+    /* Back returns to the menu with the focus where it was. */
+    snprintf(path, sizeof path, "%s/004-back.png", shots);
+    compare_with_golden(path, "tests/golden/root-menu-focus3.png");
+}
+
+/* Write a damaged stream: the first `keep` bytes of the sample, then
+ * `noise` pseudo-random bytes (fixed seed, so a failure can be replayed). */
+static void write_damaged(const char *path, size_t keep, size_t noise)
+{
+    FILE *in = fopen(sample_ts, "rb");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    for (size_t i = 0; i < keep; i++) {
+        int c = fgetc(in);
+        if (c == EOF)
+            break;
+        fputc(c, out);
+    }
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < noise; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        fputc((int)(x & 0xFF), out);
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void check_bad_stream(const char *name, size_t keep, size_t noise,
+                             const char *expect)
+{
+    char cmd[2048], out[16384], ts[512];
+    snprintf(ts, sizeof ts, "%s/%s", tmp_dir, name);
+    write_damaged(ts, keep, noise);
+    snprintf(cmd, sizeof cmd, "%s/civictv --headless --keys ok %s", build_dir, ts);
+    int rc = run(cmd, out, sizeof out);
+    if (rc == 0 || rc >= 128)
+        fail_msg("%s: civictv exited %d (want a clean failure):\n%s", name, rc, out);
+    if (!strstr(out, expect))
+        fail_msg("%s: message lacks \"%s\":\n%s", name, expect, out);
+}
+
+static void test_bad_streams_fail_cleanly(void **state)
+{
+    (void)state;
+    /* The first 20 packets: PSI but no complete carousel. */
+    check_bad_stream("truncated.ts", 20 * 188, 0, "carousel");
+    /* Half a cycle (the sample holds two), cut mid-packet, then noise. */
+    struct stat st;
+    assert_int_equal(stat(sample_ts, &st), 0);
+    check_bad_stream("cut-then-noise.ts", (size_t)st.st_size / 4 + 77, 50000,
+                     "carousel");
+    /* Nothing but noise. */
+    check_bad_stream("garbage.ts", 0, 200000, "carousel");
+    /* An empty file. */
+    check_bad_stream("empty.ts", 0, 0, "carousel");
+    /* A missing file is named. */
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "%s/civictv --headless %s/does-not-exist.ts",
+             build_dir, tmp_dir);
+    int rc = run(cmd, out, sizeof out);
+    if (!(rc != 0 && rc < 128) || !strstr(out, "does-not-exist.ts"))
+        fail_msg("missing file: exit %d:\n%s", rc, out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_root_menu_and_page),
+        cmocka_unit_test(test_bad_streams_fail_cleanly),
+    };
+    return cmocka_run_group_tests_name("e2e", tests, setup, teardown);
+}

@@ -1,0 +1,165 @@
+/*
+ * Tests of ui/'s page text layout and key names, with a fake font (every
+ * byte 10 px wide) so that no graphics system is needed and the expected
+ * line breaks can be worked out by hand.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/ui_backend.h"
+
+static int fake_measure(void *ud, ui_font f, const char *text, int len)
+{
+    (void)ud;
+    (void)f;
+    (void)text;
+    return len * 10;
+}
+
+static ui_layout_params params(int width, int height)
+{
+    ui_layout_params p;
+    memset(&p, 0, sizeof p);
+    p.width = width;
+    p.height = height;
+    p.indent = 20;
+    p.line_h = 30;
+    p.heading_h = 40;
+    p.gap_h = 10;
+    p.measure = fake_measure;
+    return p;
+}
+
+static void assert_line(const ui_line *l, ui_line_kind kind, const char *text)
+{
+    assert_int_equal(l->kind, kind);
+    assert_int_equal(l->len, (int)strlen(text));
+    assert_memory_equal(l->text, text, strlen(text));
+}
+
+static void test_wrap_at_spaces(void **state)
+{
+    (void)state;
+    ui_layout_params p = params(100, 1000); /* 10 characters a line */
+    ui_layout l;
+    assert_int_equal(ui_layout_body(&p, "one two three four\nfive", &l), UI_OK);
+    assert_int_equal(l.n, 3);
+    assert_line(&l.lines[0], UI_LINE_TEXT, "one two");
+    assert_line(&l.lines[1], UI_LINE_TEXT, "three four");
+    /* A single line break is a space: "five" joins the paragraph. */
+    assert_line(&l.lines[2], UI_LINE_TEXT, "five");
+    assert_int_equal(l.lines[1].y, 30);
+    assert_int_equal(l.pages, 1);
+    ui_layout_free(&l);
+}
+
+static void test_markup(void **state)
+{
+    (void)state;
+    ui_layout_params p = params(200, 1000);
+    ui_layout l;
+    const char *body = "Intro.\n\n## Heading\n\n- first item\n- second item that wraps\n\nEnd.";
+    assert_int_equal(ui_layout_body(&p, body, &l), UI_OK);
+    assert_int_equal(l.n, 6);
+    assert_line(&l.lines[0], UI_LINE_TEXT, "Intro.");
+    assert_line(&l.lines[1], UI_LINE_HEADING, "Heading");
+    assert_line(&l.lines[2], UI_LINE_BULLET, "first item");
+    /* 18 characters fit (200 px minus the 20 px indent). */
+    assert_line(&l.lines[3], UI_LINE_BULLET, "second item that");
+    assert_line(&l.lines[4], UI_LINE_BULLET_CONT, "wraps");
+    assert_line(&l.lines[5], UI_LINE_TEXT, "End.");
+    /* Gaps before blocks, none between items of one list. */
+    assert_int_equal(l.lines[1].y, 30 + 10);
+    assert_int_equal(l.lines[2].y, 40 + 40 + 10);
+    assert_int_equal(l.lines[3].y, l.lines[2].y + 30);
+    ui_layout_free(&l);
+}
+
+static void test_long_word_is_cut(void **state)
+{
+    (void)state;
+    ui_layout_params p = params(50, 1000);
+    ui_layout l;
+    assert_int_equal(ui_layout_body(&p, "abcdefghijkl", &l), UI_OK);
+    assert_int_equal(l.n, 3);
+    assert_line(&l.lines[0], UI_LINE_TEXT, "abcde");
+    assert_line(&l.lines[2], UI_LINE_TEXT, "kl");
+    ui_layout_free(&l);
+}
+
+static void test_utf8_never_split(void **state)
+{
+    (void)state;
+    /* "££££" is 8 bytes; 3 bytes fit, so the cut must fall at 2. */
+    assert_int_equal(ui_fit_prefix(fake_measure, NULL, UI_FONT_BODY,
+                                   "\xC2\xA3\xC2\xA3\xC2\xA3\xC2\xA3", 8, 30), 2);
+}
+
+static void test_paging_keeps_heading_with_text(void **state)
+{
+    (void)state;
+    /* Three lines a screen. */
+    ui_layout_params p = params(1000, 90);
+    ui_layout l;
+    const char *body = "a\n\nb\n\n## H\n\nc";
+    assert_int_equal(ui_layout_body(&p, body, &l), UI_OK);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.lines[0].page, 0);
+    assert_int_equal(l.lines[1].page, 0);
+    /* The heading would fit, but its text would not: both move on. */
+    assert_int_equal(l.lines[2].page, 1);
+    assert_int_equal(l.lines[2].y, 0);
+    assert_int_equal(l.lines[3].page, 1);
+    assert_int_equal(l.pages, 2);
+    ui_layout_free(&l);
+}
+
+static void test_empty_body(void **state)
+{
+    (void)state;
+    ui_layout_params p = params(100, 100);
+    ui_layout l;
+    assert_int_equal(ui_layout_body(&p, "", &l), UI_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(l.pages, 1);
+    ui_layout_free(&l);
+    assert_int_equal(ui_layout_body(&p, "\n\n  \n", &l), UI_OK);
+    assert_int_equal(l.n, 0);
+    ui_layout_free(&l);
+}
+
+static void test_key_names(void **state)
+{
+    (void)state;
+    for (int k = UI_KEY_NONE + 1; k < UI_KEY_COUNT; k++)
+        assert_int_equal(ui_key_from_name(ui_key_name((ui_key)k)), k);
+    assert_int_equal(ui_key_from_name("OK"), UI_KEY_OK);
+    assert_int_equal(ui_key_from_name("select"), UI_KEY_NONE);
+    assert_int_equal(ui_key_from_name(""), UI_KEY_NONE);
+    assert_string_equal(ui_key_name(UI_KEY_7), "7");
+    assert_int_equal(ui_key_digit(UI_KEY_0), 0);
+    assert_int_equal(ui_key_digit(UI_KEY_9), 9);
+    assert_int_equal(ui_key_digit(UI_KEY_OK), -1);
+    for (int e = UI_OK; e <= UI_EPNG; e++)
+        assert_non_null(ui_strerror((ui_err)e));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wrap_at_spaces),
+        cmocka_unit_test(test_markup),
+        cmocka_unit_test(test_long_word_is_cut),
+        cmocka_unit_test(test_utf8_never_split),
+        cmocka_unit_test(test_paging_keeps_heading_with_text),
+        cmocka_unit_test(test_empty_body),
+        cmocka_unit_test(test_key_names),
+    };
+    return cmocka_run_group_tests_name("ui_text", tests, NULL, NULL);
+}
