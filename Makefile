@@ -58,7 +58,7 @@ CIVICTV  := $(BUILD)/civictv
 CAROUSEL := $(BUILD)/civictv-carousel
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all programs deps test check run install uninstall clean tests-build
+.PHONY: all programs deps test check run install uninstall clean tests-build valgrind
 all: deps
 	@$(MAKE) --no-print-directory programs
 
@@ -107,6 +107,11 @@ check: tests-build
 test: deps
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 check
 
+# memcheck over the normal build: the programs on the sample and every test.
+valgrind: deps
+	@$(MAKE) --no-print-directory tests-build
+	@sh tests/valgrind.sh $(BUILD)
+
 run: deps
 	@$(MAKE) --no-print-directory programs
 	@sh scripts/run.sh $(BUILD)
@@ -133,8 +138,14 @@ FUZZ_FLAGS := -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) -I. \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell $(PKG_CONFIG) --cflags libdvbpsi zlib 2>/dev/null)
 FUZZ_LIBS  := $(shell $(PKG_CONFIG) --libs libdvbpsi zlib 2>/dev/null)
-.PHONY: fuzz
+.PHONY: fuzz fuzz-smoke
 fuzz: $(FUZZ_BINS)
+
+# CI's short run: every target for FUZZ_SECONDS from its seed corpus
+# (fuzz/corpus/NAME if present), failing on any crash, leak or UB.
+FUZZ_SECONDS ?= 20
+fuzz-smoke: fuzz
+	@sh fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(DVB_SRC) $(FUZZ_LIBS)
