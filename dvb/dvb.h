@@ -50,13 +50,43 @@ typedef enum {
 typedef enum {
     DVB_EV_CAROUSEL_FOUND,    /* the carousel PID is known (PMT or given) */
     DVB_EV_STORE_READY,       /* a complete store was published (first or update) */
-    DVB_EV_STREAM_ERROR       /* something damaged was skipped; message says what */
+    DVB_EV_STREAM_ERROR,      /* something damaged was skipped; message says what */
+    /* Sent right after DVB_EV_STORE_READY with the paths that differ
+     * from the previous store (every path is "added" for the first). */
+    DVB_EV_STORE_CHANGED,
+    /* The carousel (or the version on air) is over max_module_bytes or
+     * max_store_bytes: nothing of it is loaded; message says which. */
+    DVB_EV_OVER_LIMIT,
+    /* The SDT named the service: dvb_receiver_service_name(). */
+    DVB_EV_SERVICE_NAME,
+    /* A PMT update moved the carousel to another PID (message says
+     * which); acquisition starts again there. */
+    DVB_EV_CAROUSEL_MOVED,
+    /* A PMT update no longer signals the carousel: the receiver keeps
+     * its last store and waits for it to come back. */
+    DVB_EV_CAROUSEL_LOST
 } dvb_event_type;
+
+typedef enum {
+    DVB_CHANGE_ADDED,
+    DVB_CHANGE_REMOVED,
+    DVB_CHANGE_MODIFIED       /* a file's bytes, or an object's kind or details */
+} dvb_change_kind;
+
+typedef struct {
+    const char *path;         /* absolute, as in dvb_store_walk */
+    dvb_change_kind kind;
+} dvb_change;
 
 typedef struct {
     dvb_event_type type;
     const char *message;      /* borrowed until the callback returns; may be NULL */
-    uint32_t version;         /* DII transaction id for DVB_EV_STORE_READY */
+    uint32_t version;         /* DII transaction id for DVB_EV_STORE_READY
+                               * and DVB_EV_STORE_CHANGED */
+    /* DVB_EV_STORE_CHANGED: the changes in path order (the order of
+     * dvb_store_walk), borrowed until the callback returns; else NULL, 0. */
+    const dvb_change *changes;
+    size_t changes_count;
 } dvb_event;
 
 typedef struct {
@@ -89,6 +119,13 @@ typedef struct {
     uint64_t bytes_done;
     uint64_t packets;         /* TS packets seen */
     uint64_t sections_bad;    /* sections dropped for CRC or syntax */
+    /* Work counters, so that callers and tests can see what an update
+     * cost: DDB blocks copied into modules (repeats not counted) and
+     * modules completed (assembled and, if needed, decompressed). */
+    uint64_t blocks_stored;
+    uint64_t modules_assembled;
+    int over_limit;           /* 1 while the carousel on air is refused */
+    int service_id;           /* program_number in use, -1 if none */
 } dvb_progress;
 
 void dvb_receiver_progress(const dvb_receiver *r, dvb_progress *p);
@@ -103,12 +140,15 @@ void dvb_store_release(dvb_store *s);               /* NULL is a no-op */
 /* Look up a file by absolute path ("/menus/root.json").  The bytes are
  * borrowed from the store and live as long as the caller's reference.
  * Returns DVB_ENOENT when the path does not exist in this store, or
- * names a directory (only files have bytes).  Paths are exact: no "//",
- * no trailing "/", names compared bytewise. */
+ * names a directory, stream or stream event (only files have bytes; see
+ * dvb_store_stat).  A complete store never answers DVB_ENOTYET; a partial
+ * one (dvb_receiver_partial_store) does for what may still arrive.
+ * Paths are exact: no "//", no trailing "/", names compared bytewise. */
 dvb_err dvb_store_lookup(const dvb_store *s, const char *path,
                          const uint8_t **data, size_t *len);
 
-/* Visit every directory and file, parents before children, names in
+/* Visit every directory and file (not streams: see
+ * dvb_store_walk_objects), parents before children, names in
  * bytewise order, starting with the root "/".  Directories get data NULL,
  * len 0.  A non-zero return
  * from fn stops the walk and is returned. */
@@ -118,5 +158,74 @@ int dvb_store_walk(const dvb_store *s, dvb_store_visit_fn fn, void *ud);
 
 /* Version of the store: the DII transaction id it was built from. */
 uint32_t dvb_store_version(const dvb_store *s);
+
+/* ---- objects of every kind, partial views ---- */
+
+typedef enum {
+    DVB_OBJ_FILE,
+    DVB_OBJ_DIR,
+    DVB_OBJ_STREAM,           /* BIOP Stream ("str"): taps to A/V streams */
+    DVB_OBJ_STREAM_EVENT,     /* BIOP StreamEvent ("ste"): named events */
+    DVB_OBJ_PENDING           /* partial stores only: bound, not arrived */
+} dvb_object_kind;
+
+typedef struct {
+    uint16_t id;
+    uint16_t use;             /* TR 101 202 table 4.3, e.g. 0x0018 BIOP_ES_USE */
+    uint16_t association_tag;
+} dvb_stream_tap;
+
+/* What dvb_store_stat() and dvb_store_walk_objects() report.  Pointers
+ * are borrowed from the store (valid while the caller holds it). */
+typedef struct {
+    dvb_object_kind kind;
+    size_t size;                    /* file bytes; 0 otherwise */
+    /* Streams and stream events (ISO/IEC 13818-6 11.3.2.5-6). */
+    const char *description;        /* aDescription, "" if none */
+    int32_t duration_seconds;
+    uint32_t duration_microseconds;
+    uint8_t audio, video, data;     /* stream counts from Info_T */
+    size_t taps_count;
+    const dvb_stream_tap *taps;
+    size_t event_names_count;       /* stream events only */
+    const char *const *event_names;
+    size_t event_ids_count;
+    const uint16_t *event_ids;
+} dvb_object_info;
+
+/* Describes the object at path: DVB_OK, or DVB_ENOENT / DVB_ENOTYET as
+ * dvb_store_lookup() decides them.  Directories, streams and stream
+ * events have no bytes for dvb_store_lookup() (it answers DVB_ENOENT),
+ * but stat tells what they are. */
+dvb_err dvb_store_stat(const dvb_store *s, const char *path,
+                       dvb_object_info *info);
+
+/* Like dvb_store_walk, over every object including streams, stream
+ * events and (in partial stores) pending bindings.  data is the file's
+ * bytes, NULL for other kinds. */
+typedef int (*dvb_store_object_fn)(void *ud, const char *path,
+                                   const dvb_object_info *info,
+                                   const uint8_t *data);
+int dvb_store_walk_objects(const dvb_store *s, dvb_store_object_fn fn,
+                           void *ud);
+
+/* 1 for a complete carousel version (every store dvb_receiver_store
+ * returns), 0 for a partial view. */
+int dvb_store_is_complete(const dvb_store *s);
+
+/* What has arrived so far, while no complete store is published yet:
+ * a partial store holding every file whose module is complete and
+ * reachable from the ServiceGateway.  In it dvb_store_lookup() and
+ * dvb_store_stat() answer DVB_ENOTYET for a path whose object, or one of
+ * whose directories, is bound but not arrived (or for any path before the
+ * ServiceGateway has), and DVB_ENOENT only when a directory that has
+ * arrived has no such name.  Once a complete store exists this returns it
+ * (as dvb_receiver_store does).  NULL before the DSI.  Release it. */
+dvb_store *dvb_receiver_partial_store(dvb_receiver *r);
+
+/* The service's name from the SDT (EN 300 468 5.2.3, service_descriptor
+ * 6.2.33) converted to UTF-8; NULL until known or when the PID was given.
+ * Borrowed until the next push. */
+const char *dvb_receiver_service_name(const dvb_receiver *r);
 
 #endif

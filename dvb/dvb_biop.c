@@ -178,6 +178,8 @@ void dvb_biop_object_clear(dvb_biop_object *obj)
     if (!obj)
         return;
     free(obj->bindings);
+    free(obj->stream.eventName);
+    free(obj->stream.eventName_length);
     memset(obj, 0, sizeof *obj);
 }
 
@@ -240,6 +242,66 @@ static dvb_err dir_body(dvb_reader *b, dvb_biop_object *obj)
     return DVB_OK;
 }
 
+/* 13818-6 11.3.2.5 BIOP::StreamMessage and 11.3.2.6
+ * BIOP::StreamEventMessage, TR 101 202 4.7.3.6-7.
+ *   objectInfo: DSM::Stream::Info_T { aDescription_length(8) bytes,
+ *     duration { aSeconds(32, signed) aMicroSeconds(32) }, audio(8),
+ *     video(8), data(8) }; for "ste" then DSM::Event::EventList_T
+ *     { eventNames_count(16) { eventName_length(8) bytes } }; the rest is
+ *     descriptors, skipped.
+ *   body: taps_count(8) { Tap }; for "ste" then eventIds_count(8)
+ *     { eventId(16) }. */
+static dvb_err stream_body(dvb_reader *info, dvb_reader *b, bool events,
+                           dvb_biop_stream *st)
+{
+    st->description_length = dvb_read_u8(info);
+    st->description = dvb_read_bytes(info, st->description_length);
+    st->duration_aSeconds = (int32_t)dvb_read_u32(info);
+    st->duration_aMicroSeconds = dvb_read_u32(info);
+    st->audio = dvb_read_u8(info);
+    st->video = dvb_read_u8(info);
+    st->data = dvb_read_u8(info);
+    if (info->failed)
+        return DVB_ETRUNC;
+    if (events) {
+        uint16_t n = dvb_read_u16(info);
+        /* At least one byte per name: check before allocating. */
+        if (info->failed || n > dvb_reader_left(info))
+            return DVB_ETRUNC;
+        if (n) {
+            st->eventName = calloc(n, sizeof *st->eventName);
+            st->eventName_length = calloc(n, 1);
+            if (!st->eventName || !st->eventName_length)
+                return DVB_ENOMEM;
+        }
+        st->eventNames_count = n;
+        for (unsigned i = 0; i < n; i++) {
+            uint8_t l = dvb_read_u8(info);
+            const uint8_t *name = dvb_read_bytes(info, l);
+            if (info->failed)
+                return DVB_ETRUNC;
+            /* Names are sent with their NUL (TR 101 202 4.7.3.7). */
+            if (l && name[l - 1] == 0)
+                l--;
+            st->eventName[i] = name;
+            st->eventName_length[i] = l;
+        }
+    }
+    st->taps_count = dvb_read_u8(b);
+    for (unsigned i = 0; i < st->taps_count && !b->failed; i++) {
+        dvb_tap t;
+        if (dvb_tap_parse(b, &t))
+            return DVB_ETRUNC;
+        if (i < DVB_BIOP_MAX_STREAM_TAPS)
+            st->taps[i] = t;
+    }
+    if (events) {
+        st->eventIds_count = dvb_read_u8(b);
+        st->eventIds = dvb_read_bytes(b, 2u * st->eventIds_count);
+    }
+    return b->failed ? DVB_ETRUNC : DVB_OK;
+}
+
 dvb_err dvb_biop_message_parse(const uint8_t *p, size_t len, size_t *used,
                                dvb_biop_object *obj)
 {
@@ -261,6 +323,9 @@ dvb_err dvb_biop_message_parse(const uint8_t *p, size_t len, size_t *used,
     if (message_size > dvb_reader_left(&r))
         return DVB_ETRUNC;
     dvb_reader m = dvb_read_sub(&r, message_size);
+    /* Framed: a damaged body can now be skipped by its size. */
+    if (used)
+        *used = 12u + (size_t)message_size;
 
     obj->objectKey_length = dvb_read_u8(&m);
     obj->objectKey = dvb_read_bytes(&m, obj->objectKey_length);
@@ -271,7 +336,7 @@ dvb_err dvb_biop_message_parse(const uint8_t *p, size_t len, size_t *used,
     obj->kind = kind_len ? dvb_biop_kind_from(kind, kind_len)
                          : DVB_BIOP_UNKNOWN;
     uint16_t info_len = dvb_read_u16(&m);
-    dvb_skip(&m, info_len);
+    dvb_reader info = dvb_read_sub(&m, info_len);
     uint8_t contexts = dvb_read_u8(&m);
     for (unsigned i = 0; i < contexts && !m.failed; i++) {
         dvb_read_u32(&m);                       /* context_id */
@@ -299,15 +364,15 @@ dvb_err dvb_biop_message_parse(const uint8_t *p, size_t len, size_t *used,
         break;
     case DVB_BIOP_STR:
     case DVB_BIOP_STE:
+        e = stream_body(&info, &b, obj->kind == DVB_BIOP_STE, &obj->stream);
+        break;
     case DVB_BIOP_UNKNOWN:
-        /* Streams and stream events carry taps to elementary streams
-         * (13818-6 11.3.2.5-6); the store does not hold them yet, and
-         * unknown kinds are skipped as 13818-6 11.3.2 allows. */
+        /* Unknown kinds are skipped as 13818-6 11.3.2 allows. */
         break;
     }
-    if (e)
+    if (e) {
+        dvb_biop_object_clear(obj);
         return e;
-    if (used)
-        *used = 12u + (size_t)message_size;
+    }
     return DVB_OK;
 }

@@ -25,8 +25,14 @@
 #define DVB_TAG_OBJECT_LOCATION 0x49534F50u
 #define DVB_TAG_CONN_BINDER     0x49534F40u
 /* TR 101 202 table 4.3: tap uses */
-#define DVB_BIOP_DELIVERY_PARA_USE 0x0016u
-#define DVB_BIOP_OBJECT_USE        0x0017u
+#define DVB_STR_NPT_USE              0x000Bu
+#define DVB_STR_STATUS_AND_EVENT_USE 0x000Cu
+#define DVB_STR_EVENT_USE            0x000Du
+#define DVB_STR_STATUS_USE           0x000Eu
+#define DVB_BIOP_DELIVERY_PARA_USE   0x0016u
+#define DVB_BIOP_OBJECT_USE          0x0017u
+#define DVB_BIOP_ES_USE              0x0018u
+#define DVB_BIOP_PROGRAM_USE         0x0019u
 
 /* A DSM::Tap (13818-6 11.3.1.2); selector decoded when it is the
  * MessageSelector of TR 101 202 4.7.3.3 (selector_type 0x0001). */
@@ -85,10 +91,32 @@ typedef struct {
     dvb_ior ior;
 } dvb_biop_binding;
 
+/* What a Stream or StreamEvent object says (13818-6 11.3.2.5-6,
+ * TR 101 202 4.7.3.6-7): DSM::Stream::Info_T in objectInfo, taps to the
+ * elementary streams in the body, and for stream events the event names
+ * (objectInfo) and their eventIds (body). */
+#define DVB_BIOP_MAX_STREAM_TAPS 16
+typedef struct {
+    const uint8_t *description;  /* aDescription, borrowed, not NUL-ended */
+    uint8_t description_length;
+    int32_t duration_aSeconds;
+    uint32_t duration_aMicroSeconds;
+    uint8_t audio, video, data;
+    uint8_t taps_count;          /* as sent; taps[] keeps the first 16 */
+    dvb_tap taps[DVB_BIOP_MAX_STREAM_TAPS];
+    uint16_t eventNames_count;
+    const uint8_t **eventName;   /* allocated array of borrowed names */
+    uint8_t *eventName_length;   /* allocated, eventNames_count entries */
+    uint8_t eventIds_count;
+    const uint8_t *eventIds;     /* borrowed, 2 bytes each, big-endian */
+} dvb_biop_stream;
+
 typedef struct {
     dvb_biop_kind kind;
     const uint8_t *objectKey;    /* borrowed */
     uint8_t objectKey_length;
+    /* Stream / StreamEvent. */
+    dvb_biop_stream stream;
     /* File: the content. */
     const uint8_t *content;
     size_t content_length;
@@ -99,8 +127,10 @@ typedef struct {
 
 /* Decodes one BIOP message from the start of p (13818-6 11.3.2,
  * TR 101 202 4.7.3.1) and sets *used to its total length.  Unknown kinds
- * and streams decode with kind set and no body (they can be skipped by
- * *used).  On error nothing is allocated. */
+ * decode with kind set and no body (they can be skipped by *used).  On
+ * error nothing is allocated, and *used is still the message's length
+ * when its header and message_size were sound (the caller may skip a
+ * damaged object and go on), or 0 when the message cannot be framed. */
 dvb_err dvb_biop_message_parse(const uint8_t *p, size_t len, size_t *used,
                                dvb_biop_object *obj);
 void dvb_biop_object_clear(dvb_biop_object *obj);

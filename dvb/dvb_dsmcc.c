@@ -15,10 +15,12 @@
  * private_indicator, dsmcc_section_length(12), table_id_extension,
  * version_number, current_next_indicator, section_number,
  * last_section_number, the message, then CRC_32 (syntax indicator 1) or a
- * checksum (0).  EN 301 192 9.2 requires the CRC for DVB carousels.  The
- * private_indicator is specified as the complement of the syntax
- * indicator, but playout systems (OpenCaster among them) set it to 1, so
- * it is not checked.
+ * checksum (syntax indicator 0).  EN 301 192 9.2 asks DVB carousels for
+ * the CRC, but 13818-6 allows the checksum and some data-carousel
+ * encoders send it, so both are checked (dvb_dsmcc_checksum below).
+ * The private_indicator is specified as the complement of the syntax
+ * indicator, but playout systems (OpenCaster among them) set it to 1
+ * with the CRC, so it is reported and not checked.
  */
 #include "dvb/dvb_dsmcc.h"
 
@@ -27,6 +29,22 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* 13818-6 9.2.2.1, checksum: the section up to the checksum field read
+ * as a sequence of 32-bit big-endian integers (the last one padded with
+ * zero bytes when the length is not a multiple of four), combined by
+ * exclusive-or, and the result complemented. */
+uint32_t dvb_dsmcc_checksum(const uint8_t *p, size_t len)
+{
+    uint32_t x = 0;
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4)
+        x ^= ((uint32_t)p[i] << 24) | ((uint32_t)p[i + 1] << 16) |
+             ((uint32_t)p[i + 2] << 8) | p[i + 3];
+    for (unsigned k = 0; i < len; i++, k++)
+        x ^= (uint32_t)p[i] << (24 - 8 * k);
+    return ~x;
+}
 
 dvb_err dvb_dsmcc_section_parse(const uint8_t *sec, size_t len,
                                 dvb_dsmcc_section *out)
@@ -51,10 +69,18 @@ dvb_err dvb_dsmcc_section_parse(const uint8_t *sec, size_t len,
     if (out->section_syntax_indicator) {
         if (dvb_crc32(sec, total) != 0)
             return DVB_ECRC;
+    } else {
+        /* The checksum variant.  A section that carries a valid CRC_32
+         * with the indicator at 0 (a writer that got the flag wrong) is
+         * accepted too: either check proves the bytes intact. */
+        uint32_t sum = ((uint32_t)sec[total - 4] << 24) |
+                       ((uint32_t)sec[total - 3] << 16) |
+                       ((uint32_t)sec[total - 2] << 8) | sec[total - 1];
+        if (dvb_dsmcc_checksum(sec, total - 4) != sum &&
+            dvb_crc32(sec, total) != 0)
+            return DVB_ECRC;
+        out->checksum_variant = true;
     }
-    /* With the syntax indicator at 0 the last four bytes are a checksum
-     * that DVB carousels do not use (EN 301 192 9.2 mandates CRC_32);
-     * they are not verified. */
     out->table_id_extension = dvb_read_u16(&r);
     uint8_t v = dvb_read_u8(&r);
     out->version_number = (v >> 1) & 0x1Fu;

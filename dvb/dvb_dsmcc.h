@@ -25,11 +25,13 @@
 #define DVB_MSG_DSI 0x1006u
 
 /* A DSMCC_section (13818-6 9.2.2) with its header decoded and its
- * CRC_32 checked (section_syntax_indicator 1).  payload is the message. */
+ * CRC_32 (section_syntax_indicator 1) or checksum (0) checked.  payload
+ * is the message. */
 typedef struct {
     uint8_t table_id;
     bool section_syntax_indicator;
     bool private_indicator;
+    bool checksum_variant;        /* syntax indicator 0: checksum, not CRC */
     uint16_t table_id_extension;
     uint8_t version_number;
     bool current_next_indicator;
@@ -39,9 +41,14 @@ typedef struct {
     size_t payload_len;
 } dvb_dsmcc_section;
 
-/* DVB_ECRC on a bad CRC, DVB_ETRUNC / DVB_ESYNTAX on bad lengths. */
+/* DVB_ECRC on a bad CRC or checksum, DVB_ETRUNC / DVB_ESYNTAX on bad
+ * lengths. */
 dvb_err dvb_dsmcc_section_parse(const uint8_t *sec, size_t len,
                                 dvb_dsmcc_section *out);
+
+/* The 13818-6 9.2.2.1 checksum of len bytes (the section without its
+ * last four); a writer stores it big-endian in those four bytes. */
+uint32_t dvb_dsmcc_checksum(const uint8_t *p, size_t len);
 
 /* dsmccMessageHeader / dsmccDownloadDataHeader (13818-6 7.2, 7.3.1). */
 typedef struct {

@@ -23,6 +23,7 @@ struct dvb_module {
     uint32_t nblocks;
     uint32_t blocks_done;
     size_t bytes_done;
+    uint64_t blocks_stored;
     uint8_t *bitmap;
     dvb_blob *raw;             /* as transmitted, while receiving */
     dvb_blob *content;         /* decompressed, once complete */
@@ -93,6 +94,11 @@ size_t dvb_module_bytes_done(const dvb_module *m)
 const dvb_dii_module *dvb_module_info(const dvb_module *m)
 {
     return &m->info;
+}
+
+uint64_t dvb_module_blocks_stored(const dvb_module *m)
+{
+    return m->blocks_stored;
 }
 
 static void reset(dvb_module *m)
@@ -219,6 +225,7 @@ dvb_err dvb_module_add_block(dvb_module *m, uint16_t blockNumber,
     memcpy(m->raw->data + off, data, len);
     m->bitmap[blockNumber >> 3] |= bit;
     m->blocks_done++;
+    m->blocks_stored++;
     m->bytes_done += len;
     if (m->blocks_done < m->nblocks)
         return DVB_OK;

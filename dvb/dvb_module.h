@@ -37,6 +37,9 @@ dvb_blob *dvb_module_blob(const dvb_module *m);
 /* Content received so far, in transmitted (maybe compressed) bytes. */
 size_t dvb_module_bytes_done(const dvb_module *m);
 const dvb_dii_module *dvb_module_info(const dvb_module *m);
+/* Blocks copied into this module since it was created (repeats and
+ * blocks refused are not counted; a failed inflate does not undo it). */
+uint64_t dvb_module_blocks_stored(const dvb_module *m);
 
 /* Makes m complete with content b (retained), for a module that did not
  * change across a DII update. */

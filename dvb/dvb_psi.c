@@ -16,22 +16,45 @@
  *    ES 202 184 uses them to find modules on other streams).
  *
  * One libdvbpsi handle decodes the PAT and one per program decodes its
- * PMT (libdvbpsi handles hold a single table decoder each).
+ * PMT (libdvbpsi handles hold a single table decoder each).  A PAT
+ * update that moves a PMT is followed; every new PMT version of a wanted
+ * program is reported, found or not, so that the receiver can follow a
+ * carousel that moves or disappears (13818-1 2.4.4.8: a new
+ * version_number replaces the previous PMT).
+ *
+ * The SDT actual (EN 300 468 5.2.3, PID 0x0011, table_id 0x42) goes
+ * through libdvbpsi's demultiplexer and SDT decoder; the service_descriptor
+ * (0x48, EN 300 468 6.2.33) gives each service's name, which is text in
+ * the character tables of EN 300 468 annex A, converted to UTF-8 with
+ * iconv.
  */
 #include "dvb/dvb_psi.h"
 
 #include "dvb/dvb_bytes.h"
 
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <dvbpsi/dvbpsi.h>
 #include <dvbpsi/psi.h>
 #include <dvbpsi/descriptor.h>
+#include <dvbpsi/demux.h>
+#include <dvbpsi/dr_48.h>
 #include <dvbpsi/pat.h>
 #include <dvbpsi/pmt.h>
+#include <dvbpsi/sdt.h>
 
 #define MAX_PROGRAMS 64
+#define MAX_NAMES 64
+#define SDT_PID 0x0011
+
+typedef struct {
+    uint16_t service_id;
+    char name[256 * 3 + 1];    /* 255 bytes of text, at most 3x in UTF-8 */
+} service_name;
 
 typedef struct {
     uint16_t number;
@@ -43,11 +66,16 @@ struct dvb_psi {
     int service_id;
     int64_t carousel_id;
     dvb_psi_found_fn fn;
+    void (*names_fn)(void *ud);
     void *ud;
     dvb_logger log;
     dvbpsi_t *pat;
     program progs[MAX_PROGRAMS];
     unsigned nprogs;
+    dvbpsi_t *sdt;             /* a demux with the SDT actual decoder */
+    bool sdt_attached;
+    service_name names[MAX_NAMES];
+    unsigned nnames;
 };
 
 static void psi_message(dvbpsi_t *h, const dvbpsi_msg_level_t level,
@@ -150,13 +178,16 @@ static void on_pmt(void *data, dvbpsi_pmt_t *pmt)
             c.data_broadcast_id = info.data_broadcast_id;
         }
     }
+    uint16_t number = pmt->i_program_number;
     dvbpsi_pmt_delete(pmt);
-    if (found) {
+    if (found)
         dvb_logf(&p->log, DVB_LOG_INFO,
                  "carousel of service %u on PID 0x%04X",
                  (unsigned)c.program_number, (unsigned)c.pid);
-        p->fn(p->ud, &c);
-    }
+    else
+        dvb_logf(&p->log, DVB_LOG_DEBUG, "service %u: no carousel in its PMT",
+                 (unsigned)number);
+    p->fn(p->ud, number, found ? &c : NULL);
 }
 
 static void on_pat(void *data, dvbpsi_pat_t *pat)
@@ -168,9 +199,17 @@ static void on_pat(void *data, dvbpsi_pat_t *pat)
         if (p->service_id >= 0 && pr->i_number != p->service_id)
             continue;
         bool known = false;
-        for (unsigned i = 0; i < p->nprogs; i++)
-            if (p->progs[i].number == pr->i_number)
+        for (unsigned i = 0; i < p->nprogs; i++) {
+            if (p->progs[i].number == pr->i_number) {
                 known = true;
+                /* A PAT update may move the PMT: its decoder follows. */
+                if (p->progs[i].pid != pr->i_pid)
+                    dvb_logf(&p->log, DVB_LOG_INFO,
+                             "PMT of service %u moved to PID 0x%04X",
+                             (unsigned)pr->i_number, (unsigned)pr->i_pid);
+                p->progs[i].pid = pr->i_pid;
+            }
+        }
         if (known)
             continue;
         if (p->nprogs == MAX_PROGRAMS) {
@@ -192,6 +231,137 @@ static void on_pat(void *data, dvbpsi_pat_t *pat)
         np->h = h;
     }
     dvbpsi_pat_delete(pat);
+}
+
+/* ---- DVB text and the SDT ---- */
+
+static const char *table_name(const uint8_t *p, size_t len, size_t *skip)
+{
+    static const char *const iso8859[16] = {
+        NULL, "ISO-8859-1", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4",
+        "ISO-8859-5", "ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9",
+        "ISO-8859-10", "ISO-8859-11", NULL, "ISO-8859-13", "ISO-8859-14",
+        "ISO-8859-15",
+    };
+    *skip = 0;
+    if (len == 0 || p[0] >= 0x20)
+        return "ISO_6937";     /* annex A.2: the default table */
+    *skip = 1;
+    switch (p[0]) {
+    case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+    case 0x07: case 0x09: case 0x0A: case 0x0B:
+        /* annex A table A.3: 0x01 is ISO/IEC 8859-5 ... 0x0B is 8859-15 */
+        return iso8859[p[0] + 4];
+    case 0x10:
+        /* three bytes: 0x10, 0x00, the 8859 part number */
+        *skip = 3;
+        if (len < 3 || p[1] != 0 || p[2] == 0 || p[2] > 15)
+            return NULL;
+        return iso8859[p[2]];
+    case 0x11:
+        return "UCS-2BE";      /* ISO/IEC 10646 BMP */
+    case 0x15:
+        return "UTF-8";
+    default:
+        return NULL;           /* KS X 1001, GB 2312, Big5...: not here */
+    }
+}
+
+dvb_err dvb_text_to_utf8(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+    out[0] = 0;
+    size_t skip;
+    const char *from = table_name(p, len, &skip);
+    if (!from)
+        return DVB_EUNSUPPORTED;
+    if (skip > len)
+        return DVB_ETRUNC;
+    p += skip;
+    len -= skip;
+    /* Drop the annex A control codes (0x80-0x9F) in the one-byte tables;
+     * they are emphasis and line breaks, not characters. */
+    char in[256];
+    size_t n = 0;
+    bool one_byte = strcmp(from, "UCS-2BE") != 0 && strcmp(from, "UTF-8") != 0;
+    for (size_t i = 0; i < len && n < sizeof in; i++) {
+        if (one_byte && p[i] >= 0x80 && p[i] <= 0x9F) {
+            if (p[i] == 0x8A)
+                in[n++] = ' ';
+            continue;
+        }
+        in[n++] = (char)p[i];
+    }
+    iconv_t cd = iconv_open("UTF-8", from);
+    if (cd == (iconv_t)-1)
+        return DVB_EUNSUPPORTED;
+    char *ip = in, *op = out;
+    size_t il = n, ol = cap - 1;
+    dvb_err e = DVB_OK;
+    if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+        e = errno == E2BIG ? DVB_ELIMIT : DVB_ESYNTAX;
+    iconv_close(cd);
+    *op = 0;
+    return e;
+}
+
+static void on_sdt(void *data, dvbpsi_sdt_t *sdt)
+{
+    dvb_psi *p = data;
+    for (dvbpsi_sdt_service_t *sv = sdt->p_first_service; sv; sv = sv->p_next) {
+        for (dvbpsi_descriptor_t *d = sv->p_first_descriptor; d; d = d->p_next) {
+            if (d->i_tag != 0x48)
+                continue;
+            dvbpsi_service_dr_t *dr = dvbpsi_DecodeServiceDr(d);
+            if (!dr)
+                continue;
+            service_name *slot = NULL;
+            for (unsigned i = 0; i < p->nnames && !slot; i++)
+                if (p->names[i].service_id == sv->i_service_id)
+                    slot = &p->names[i];
+            if (!slot && p->nnames < MAX_NAMES)
+                slot = &p->names[p->nnames++];
+            if (!slot)
+                break;
+            slot->service_id = sv->i_service_id;
+            dvb_err e = dvb_text_to_utf8(dr->i_service_name,
+                                         dr->i_service_name_length,
+                                         slot->name, sizeof slot->name);
+            if (e)
+                dvb_logf(&p->log, DVB_LOG_WARN,
+                         "SDT: name of service %u: %s",
+                         (unsigned)sv->i_service_id, dvb_strerror(e));
+            break;
+        }
+    }
+    dvbpsi_sdt_delete(sdt);
+    if (p->names_fn)
+        p->names_fn(p->ud);
+}
+
+static void on_new_subtable(dvbpsi_t *h, uint8_t table_id, uint16_t ext,
+                            void *data)
+{
+    dvb_psi *p = data;
+    /* Only the SDT of this multiplex; one per stream (its ts_id). */
+    if (table_id != 0x42 || p->sdt_attached)
+        return;
+    if (dvbpsi_sdt_attach(h, table_id, ext, on_sdt, p))
+        p->sdt_attached = true;
+}
+
+void dvb_psi_on_names(dvb_psi *p, void (*fn)(void *ud))
+{
+    p->names_fn = fn;
+}
+
+const char *dvb_psi_service_name(const dvb_psi *p, uint16_t service_id)
+{
+    if (!p)
+        return NULL;
+    for (unsigned i = 0; i < p->nnames; i++)
+        if (p->names[i].service_id == service_id)
+            return p->names[i].name;
+    return NULL;
 }
 
 dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
@@ -220,6 +390,18 @@ dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
         free(p);
         return DVB_ENOMEM;
     }
+    p->sdt = dvbpsi_new(psi_message, DVBPSI_MSG_WARN);
+    if (p->sdt) {
+        p->sdt->p_sys = p;
+        if (!dvbpsi_AttachDemux(p->sdt, on_new_subtable, p)) {
+            dvbpsi_delete(p->sdt);
+            p->sdt = NULL;
+        }
+    }
+    if (!p->sdt) {
+        dvb_psi_destroy(p);
+        return DVB_ENOMEM;
+    }
     *out = p;
     return DVB_OK;
 }
@@ -234,6 +416,10 @@ void dvb_psi_destroy(dvb_psi *p)
     }
     dvbpsi_pat_detach(p->pat);
     dvbpsi_delete(p->pat);
+    if (p->sdt) {
+        dvbpsi_DetachDemux(p->sdt);
+        dvbpsi_delete(p->sdt);
+    }
     free(p);
 }
 
@@ -247,6 +433,11 @@ bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt)
     if (pid == 0) {
         memcpy(copy, pkt, sizeof copy);
         dvbpsi_packet_push(p->pat, copy);
+        taken = true;
+    }
+    if (pid == SDT_PID) {
+        memcpy(copy, pkt, sizeof copy);
+        dvbpsi_packet_push(p->sdt, copy);
         taken = true;
     }
     /* on_pat may add programs while this loop runs only for PID 0, whose

@@ -31,9 +31,11 @@ typedef struct {
     uint16_t tag_pid[DVB_PSI_MAX_TAGS];
 } dvb_psi_carousel;
 
-/* Called once per PMT that signals a matching carousel (the first PMT,
- * and again if a PMT update changes it).  Borrowed until return. */
-typedef void (*dvb_psi_found_fn)(void *ud, const dvb_psi_carousel *c);
+/* Called for every version of a wanted program's PMT: c describes the
+ * carousel it signals, or is NULL when it signals none (the carousel was
+ * removed).  Borrowed until return. */
+typedef void (*dvb_psi_found_fn)(void *ud, uint16_t program_number,
+                                 const dvb_psi_carousel *c);
 
 typedef struct dvb_psi dvb_psi;
 
@@ -42,10 +44,25 @@ dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
                        dvb_psi_found_fn fn, void *ud, const dvb_logger *log,
                        dvb_psi **out);
 void dvb_psi_destroy(dvb_psi *p);                   /* NULL is a no-op */
+/* fn(ud) is called (with create's ud) after each new SDT version. */
+void dvb_psi_on_names(dvb_psi *p, void (*fn)(void *ud));
 
 /* Offers a packet (188 bytes, error-free); the PSI layer takes those of
- * PID 0 and of the PMT PIDs it learnt, and returns whether it did. */
+ * PID 0, of the PMT PIDs it learnt and of the SDT (PID 0x0011), and
+ * returns whether it did. */
 bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt);
+
+/* The name of a service from the SDT actual (EN 300 468 5.2.3, table_id
+ * 0x42; service_descriptor 6.2.33) in UTF-8, NULL until one was seen. */
+const char *dvb_psi_service_name(const dvb_psi *p, uint16_t service_id);
+
+/* DVB text (EN 300 468 annex A: an optional character-table selector,
+ * then bytes in that table) to UTF-8 in out (always NUL-terminated;
+ * cap >= 1).  Control codes 0x80-0x9F are dropped (0x8A, CR/LF, becomes
+ * a space).  Returns DVB_EUNSUPPORTED for an unknown table, DVB_ESYNTAX
+ * for bytes invalid in their table. */
+dvb_err dvb_text_to_utf8(const uint8_t *p, size_t len, char *out,
+                         size_t cap);
 
 /* Resolves a component tag of the found service; -1 if unknown. */
 int dvb_psi_carousel_tag_pid(const dvb_psi_carousel *c, uint16_t tag);

@@ -98,9 +98,16 @@ struct dvb_receiver {
 
     bool dirty;                /* something changed since the last build */
     dvb_store *store;
+    dvb_store *partial;        /* cached partial view, or NULL */
+    bool partial_dirty;        /* the cached view is out of date */
+    bool over_limit;           /* a DII of the carousel was refused */
+    uint32_t over_limit_tid;
     bool oom;
     uint64_t packets;
     uint64_t sections_bad;
+    uint64_t blocks_stored;
+    uint64_t modules_assembled;
+    char service_name[1024];   /* "" until the SDT names the service */
 };
 
 static void emit(dvb_receiver *r, dvb_event_type type, const char *msg,
@@ -108,8 +115,15 @@ static void emit(dvb_receiver *r, dvb_event_type type, const char *msg,
 {
     if (!r->cfg.on_event)
         return;
-    dvb_event ev = { type, msg, version };
+    dvb_event ev = { type, msg, version, NULL, 0 };
     r->cfg.on_event(r->cfg.ud, &ev);
+}
+
+/* Something that a store or the partial view depends on changed. */
+static void mark_dirty(dvb_receiver *r)
+{
+    r->dirty = true;
+    r->partial_dirty = true;
 }
 
 /* Damaged input: logged, counted, reported as DVB_EV_STREAM_ERROR. */
@@ -130,6 +144,7 @@ static void stream_error(dvb_receiver *r, bool count, const char *what,
 }
 
 static void on_section(void *ud, int pid, const uint8_t *sec, size_t len);
+static void on_names(void *ud);
 static void early_clear(dvb_receiver *r);
 static void early_apply(dvb_receiver *r, uint32_t downloadId, dvb_module *mod);
 
@@ -189,38 +204,85 @@ static uint64_t module_cost(const dvb_dii_module *m)
     return (uint64_t)m->moduleSize + (m->compressed ? m->original_size : 0);
 }
 
+/* The modules of every DII in hand, for dvb_tree_build (blob NULL for
+ * incomplete ones); *gw_version is the transactionId of the DII that
+ * lists the gateway's module.  NULL when out of memory. */
+static dvb_tree_module *collect(dvb_receiver *r, size_t *n,
+                                uint32_t *gw_version)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < r->ndiis; i++)
+        total += r->diis[i].nmods;
+    dvb_tree_module *mods = calloc(total ? total : 1, sizeof *mods);
+    if (!mods) {
+        r->oom = true;
+        return NULL;
+    }
+    *gw_version = r->ndiis ? r->diis[0].transactionId : 0;
+    size_t k = 0;
+    for (size_t i = 0; i < r->ndiis; i++) {
+        for (size_t j = 0; j < r->diis[i].nmods; j++) {
+            const dvb_module *m = r->diis[i].mods[j];
+            mods[k].moduleId = dvb_module_info(m)->moduleId;
+            mods[k].blob = dvb_module_blob(m);
+            if (mods[k].moduleId == r->gateway.moduleId)
+                *gw_version = r->diis[i].transactionId;
+            k++;
+        }
+    }
+    *n = k;
+    return mods;
+}
+
+/* Publishes s, tells listeners what changed, and drops what the new
+ * store makes useless. */
+static void publish(dvb_receiver *r, dvb_store *s, uint32_t version)
+{
+    dvb_change *changes = NULL;
+    size_t nchanges = 0;
+    dvb_err e = dvb_store_diff(r->store, s, &changes, &nchanges);
+    if (e)
+        r->oom = true;
+    /* Readers holding the old store keep it: its blobs are reference
+     * counted, so the swap is one pointer (TR 101 202 4.7.6). */
+    dvb_store *old = r->store;
+    r->store = s;
+    dvb_store_release(r->partial);
+    r->partial = NULL;
+    /* Whatever is still kept belongs to no module of this carousel. */
+    early_clear(r);
+    dvb_logf(&r->log, DVB_LOG_INFO,
+             "store 0x%08X published: %zu entries, %zu changes",
+             (unsigned)version, dvb_store_count(s), nchanges);
+    emit(r, DVB_EV_STORE_READY, NULL, version);
+    if (!e && r->cfg.on_event) {
+        dvb_event ev = { DVB_EV_STORE_CHANGED, NULL, version, changes,
+                         nchanges };
+        r->cfg.on_event(r->cfg.ud, &ev);
+    }
+    free(changes);
+    dvb_store_release(old);
+}
+
 static void try_build(dvb_receiver *r)
 {
     if (!r->dirty || !r->have_dsi || r->ndiis == 0)
         return;
-    size_t total = 0;
-    for (size_t i = 0; i < r->ndiis; i++) {
+    if (r->over_limit)
+        return;                /* never half a carousel (docs 7) */
+    for (size_t i = 0; i < r->ndiis; i++)
         for (size_t k = 0; k < r->diis[i].nmods; k++)
             if (!dvb_module_complete(r->diis[i].mods[k]))
                 return;
-        total += r->diis[i].nmods;
-    }
-    dvb_tree_module *mods = calloc(total ? total : 1, sizeof *mods);
-    if (!mods) {
-        r->oom = true;
+    size_t n;
+    uint32_t version;
+    dvb_tree_module *mods = collect(r, &n, &version);
+    if (!mods)
         return;
-    }
-    uint32_t version = r->diis[0].transactionId;
-    size_t n = 0;
-    for (size_t i = 0; i < r->ndiis; i++) {
-        for (size_t k = 0; k < r->diis[i].nmods; k++) {
-            const dvb_module *m = r->diis[i].mods[k];
-            mods[n].moduleId = dvb_module_info(m)->moduleId;
-            mods[n].blob = dvb_module_blob(m);
-            if (mods[n].moduleId == r->gateway.moduleId)
-                version = r->diis[i].transactionId;
-            n++;
-        }
-    }
     dvb_store *s = NULL;
     unsigned skipped = 0;
-    dvb_err e = dvb_tree_build(mods, n, &r->gateway, version, &r->log, &s,
-                               &skipped);
+    dvb_err e = dvb_tree_build(mods, n, &r->gateway, version, false, &r->log,
+                               &s, &skipped);
     free(mods);
     if (e == DVB_ENOTYET)
         return;                /* a listed module is still missing */
@@ -240,14 +302,7 @@ static void try_build(dvb_receiver *r)
                  skipped);
         emit(r, DVB_EV_STREAM_ERROR, msg, 0);
     }
-    dvb_store *old = r->store;
-    r->store = s;
-    dvb_store_release(old);
-    /* Whatever is still kept belongs to no module of this carousel. */
-    early_clear(r);
-    dvb_logf(&r->log, DVB_LOG_INFO, "store 0x%08X published: %zu entries",
-             (unsigned)version, dvb_store_count(s));
-    emit(r, DVB_EV_STORE_READY, NULL, version);
+    publish(r, s, version);
 }
 
 static void handle_dsi(dvb_receiver *r, const dvb_dsmcc_msg *m)
@@ -274,7 +329,9 @@ static void handle_dsi(dvb_receiver *r, const dvb_dsmcc_msg *m)
     r->gateway.objectKey = r->gateway_key;
     r->have_carousel_id = true;
     r->carousel_id = g->carouselId;
-    r->dirty = true;
+    /* A new DSI may announce a new version that fits the ceilings. */
+    r->over_limit = false;
+    mark_dirty(r);
     if (g->has_tap)
         add_tap_pid(r, g->tap.association_tag);
     dvb_logf(&r->log, DVB_LOG_INFO,
@@ -354,6 +411,13 @@ static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
         r->rejected_tid = m->transactionId;
         dvb_dii_clear(&dii);
         stream_error(r, false, msg, DVB_ELIMIT);
+        if (strcmp(why, "too many DIIs") != 0) {
+            /* The carousel does not fit: nothing of this version is
+             * published, rather than a tree with holes. */
+            r->over_limit = true;
+            r->over_limit_tid = m->transactionId;
+            emit(r, DVB_EV_OVER_LIMIT, msg, m->transactionId);
+        }
         return;
     }
 
@@ -412,12 +476,15 @@ static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
     }
     r->ndiis = w;
     r->diis[r->ndiis++] = nd;
+    /* The refused DII has been replaced by one that fits. */
+    if (r->over_limit && (uint16_t)(r->over_limit_tid & 0xFFFEu) == ident)
+        r->over_limit = false;
     dvb_logf(&r->log, DVB_LOG_INFO,
              "DII 0x%08X: downloadId %u, %u modules, blockSize %u",
              (unsigned)m->transactionId, (unsigned)dii.downloadId,
              (unsigned)dii.numberOfModules, (unsigned)dii.blockSize);
     dvb_dii_clear(&dii);
-    r->dirty = true;
+    mark_dirty(r);
     try_build(r);
 }
 
@@ -471,8 +538,12 @@ static void early_apply(dvb_receiver *r, uint32_t downloadId, dvb_module *mod)
         if (b->downloadId == downloadId && b->moduleId == mi->moduleId) {
             if (b->moduleVersion == mi->moduleVersion &&
                 !dvb_module_complete(mod)) {
+                uint64_t before = dvb_module_blocks_stored(mod);
                 dvb_err e = dvb_module_add_block(mod, b->blockNumber, b->data,
                                                  b->len);
+                r->blocks_stored += dvb_module_blocks_stored(mod) - before;
+                if (!e && dvb_module_complete(mod))
+                    r->modules_assembled++;
                 if (e && e != DVB_ESYNTAX)
                     stream_error(r, false, "module", e);
             }
@@ -511,8 +582,10 @@ static void handle_ddb(dvb_receiver *r, const dvb_dsmcc_msg *m)
                 early_keep(r, &ddb);
                 return;
             }
+            uint64_t before = dvb_module_blocks_stored(mod);
             e = dvb_module_add_block(mod, ddb.blockNumber, ddb.blockData,
                                      ddb.blockData_len);
+            r->blocks_stored += dvb_module_blocks_stored(mod) - before;
             if (e) {
                 char what[64];
                 snprintf(what, sizeof what, "module 0x%04X block %u",
@@ -523,7 +596,8 @@ static void handle_ddb(dvb_receiver *r, const dvb_dsmcc_msg *m)
             if (dvb_module_complete(mod)) {
                 dvb_logf(&r->log, DVB_LOG_DEBUG, "module 0x%04X complete",
                          (unsigned)ddb.moduleId);
-                r->dirty = true;
+                r->modules_assembled++;
+                mark_dirty(r);
                 try_build(r);
             }
             return;
@@ -560,15 +634,66 @@ static void on_section(void *ud, int pid, const uint8_t *sec, size_t len)
     }
 }
 
-static void on_found(void *ud, const dvb_psi_carousel *c)
+/* Forgets everything collected for the carousel (not the published
+ * store, which stays valid for its readers until a new one replaces it):
+ * after a PMT moved or removed it, sections from the old PIDs mean
+ * nothing. */
+static void reset_acquisition(dvb_receiver *r)
+{
+    for (size_t i = 0; i < r->nsecs; i++)
+        dvb_secasm_destroy(r->secs[i]);
+    r->nsecs = 0;
+    for (size_t i = 0; i < r->ndiis; i++)
+        dii_free(&r->diis[i]);
+    r->ndiis = 0;
+    r->have_dsi = false;
+    r->rejected_valid = false;
+    r->over_limit = false;
+    early_clear(r);
+    dvb_store_release(r->partial);
+    r->partial = NULL;
+    r->dirty = false;
+    r->partial_dirty = true;
+}
+
+/* Every PMT version of a wanted program (13818-1 2.4.4.8). */
+static void on_found(void *ud, uint16_t program_number,
+                     const dvb_psi_carousel *c)
 {
     dvb_receiver *r = ud;
-    if (r->have_psi_carousel) {
-        if (c->pid != r->car.pid || c->program_number != r->car.program_number)
-            return;            /* stay with the first carousel found */
-        r->car = *c;           /* same stream, maybe new component tags */
+    if (r->have_psi_carousel && program_number != r->car.program_number)
+        return;                /* stay with the service chosen first */
+    if (!c) {
+        if (!r->have_psi_carousel)
+            return;
+        char msg[96];
+        snprintf(msg, sizeof msg,
+                 "service %u: the PMT no longer signals the carousel",
+                 (unsigned)program_number);
+        dvb_logf(&r->log, DVB_LOG_WARN, "%s", msg);
+        reset_acquisition(r);
+        r->have_psi_carousel = false;
+        r->pid = -1;
+        emit(r, DVB_EV_CAROUSEL_LOST, msg, 0);
         return;
     }
+    if (r->have_psi_carousel && c->pid == r->car.pid) {
+        /* Same stream; component tags may have moved: follow the taps
+         * already known to their new PIDs. */
+        r->car = *c;
+        if (r->have_dsi && r->gateway.has_tap)
+            add_tap_pid(r, r->gateway.tap.association_tag);
+        for (size_t i = 0; i < r->ndiis; i++)
+            for (size_t k = 0; k < r->diis[i].nmods; k++) {
+                const dvb_dii_module *mi = dvb_module_info(r->diis[i].mods[k]);
+                if (mi->has_tap)
+                    add_tap_pid(r, mi->association_tag);
+            }
+        return;
+    }
+    bool moved = r->have_psi_carousel;
+    if (moved)
+        reset_acquisition(r);
     r->car = *c;
     r->have_psi_carousel = true;
     r->pid = c->pid;
@@ -577,8 +702,29 @@ static void on_found(void *ud, const dvb_psi_carousel *c)
         r->carousel_id = c->carousel_id;
     }
     add_pid(r, c->pid);
+    if (moved) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "service %u: carousel moved to PID 0x%04X",
+                 (unsigned)program_number, (unsigned)c->pid);
+        dvb_logf(&r->log, DVB_LOG_INFO, "%s", msg);
+        emit(r, DVB_EV_CAROUSEL_MOVED, msg, 0);
+        return;
+    }
     r->announced = true;
     emit(r, DVB_EV_CAROUSEL_FOUND, NULL, 0);
+    on_names(r);               /* the SDT may have come first */
+}
+
+static void on_names(void *ud)
+{
+    dvb_receiver *r = ud;
+    if (!r->have_psi_carousel)
+        return;
+    const char *name = dvb_psi_service_name(r->psi, r->car.program_number);
+    if (name && strcmp(name, r->service_name) != 0) {
+        snprintf(r->service_name, sizeof r->service_name, "%s", name);
+        emit(r, DVB_EV_SERVICE_NAME, r->service_name, 0);
+    }
 }
 
 static void on_packet(void *ud, const uint8_t *pkt)
@@ -618,6 +764,8 @@ dvb_err dvb_receiver_create(const dvb_receiver_config *cfg, dvb_receiver **out)
     if (!e && cfg->pid < 0)
         e = dvb_psi_create(cfg->service_id, cfg->carousel_id, on_found, r,
                            &r->log, &r->psi);
+    if (!e && r->psi)
+        dvb_psi_on_names(r->psi, on_names);
     if (e) {
         dvb_receiver_destroy(r);
         return e;
@@ -637,6 +785,7 @@ void dvb_receiver_destroy(dvb_receiver *r)
     for (size_t i = 0; i < r->ndiis; i++)
         dii_free(&r->diis[i]);
     dvb_store_release(r->store);
+    dvb_store_release(r->partial);
     early_clear(r);
     free(r);
 }
@@ -662,6 +811,7 @@ void dvb_receiver_progress(const dvb_receiver *r, dvb_progress *p)
     memset(p, 0, sizeof *p);
     if (!r) {
         p->pid = -1;
+        p->service_id = -1;
         return;
     }
     p->pid = r->pid;
@@ -678,6 +828,10 @@ void dvb_receiver_progress(const dvb_receiver *r, dvb_progress *p)
     }
     p->packets = r->packets;
     p->sections_bad = r->sections_bad;
+    p->blocks_stored = r->blocks_stored;
+    p->modules_assembled = r->modules_assembled;
+    p->over_limit = r->over_limit;
+    p->service_id = r->have_psi_carousel ? r->car.program_number : -1;
 }
 
 dvb_store *dvb_receiver_store(dvb_receiver *r)
@@ -686,4 +840,42 @@ dvb_store *dvb_receiver_store(dvb_receiver *r)
         return NULL;
     dvb_store_retain(r->store);
     return r->store;
+}
+
+dvb_store *dvb_receiver_partial_store(dvb_receiver *r)
+{
+    if (!r)
+        return NULL;
+    if (r->store)
+        return dvb_receiver_store(r);
+    if (!r->have_dsi)
+        return NULL;
+    if (!r->partial || r->partial_dirty) {
+        /* Built on demand only: acquisition itself never pays for it. */
+        size_t n;
+        uint32_t version;
+        dvb_tree_module *mods = collect(r, &n, &version);
+        if (!mods)
+            return NULL;
+        dvb_store *s = NULL;
+        dvb_err e = dvb_tree_build(mods, n, &r->gateway, version, true,
+                                   &r->log, &s, NULL);
+        free(mods);
+        if (e)
+            return NULL;
+        dvb_store_release(r->partial);
+        r->partial = s;
+        r->partial_dirty = false;
+    }
+    dvb_store_retain(r->partial);
+    return r->partial;
+}
+
+const char *dvb_receiver_service_name(const dvb_receiver *r)
+{
+    if (!r || !r->have_psi_carousel)
+        return NULL;
+    /* The SDT may come before the PMT that chose the service. */
+    const char *n = dvb_psi_service_name(r->psi, r->car.program_number);
+    return n ? n : NULL;
 }

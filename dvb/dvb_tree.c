@@ -10,6 +10,7 @@
  * most once (which bounds the work by the number of bindings and ends
  * loops), depth is capped, names are checked for '/' and NUL, and a
  * duplicate name keeps the first binding in transmission order.
+ * Streams and stream events (13818-6 11.3.2.5-6) are leaves like files.
  */
 #include "dvb/dvb_tree.h"
 
@@ -36,7 +37,9 @@ typedef struct {
     size_t n, cap;
     dvb_store *store;
     unsigned skipped;
-    bool pending;
+    bool partial;              /* building a partial view */
+    bool pending;              /* something needed has not arrived */
+    bool this_pending;         /* set by resolve(): the last one was */
     char path[MAX_PATH];
 } ctx;
 
@@ -94,13 +97,18 @@ static dvb_err parse_module(ctx *c, const dvb_tree_module *m)
         if (e == DVB_ENOMEM)
             return e;
         if (e) {
-            /* Without a valid message_size the rest cannot be framed. */
             dvb_logf(c->log, DVB_LOG_WARN,
                      "module 0x%04X: bad BIOP message at offset %zu (%s)",
                      (unsigned)m->moduleId, (size_t)(p - m->blob->data),
                      dvb_strerror(e));
             c->skipped++;
-            break;
+            /* Without a valid message_size the rest cannot be framed;
+             * with one, only this object is lost. */
+            if (used == 0 || used > left)
+                break;
+            p += used;
+            left -= used;
+            continue;
         }
         nd->moduleId = m->moduleId;
         nd->expanded = false;
@@ -119,9 +127,11 @@ static const dvb_tree_module *module_of(const ctx *c, uint16_t id)
     return NULL;
 }
 
-/* Resolves an IOR to its object; NULL when absent (and why is logged). */
+/* Resolves an IOR to its object; NULL when absent (and why is logged),
+ * with c->this_pending set when it may still arrive. */
 static node *resolve(ctx *c, const dvb_ior *ior, const char *what)
 {
+    c->this_pending = false;
     if (!ior->has_location) {
         dvb_logf(c->log, DVB_LOG_DEBUG, "%s: no BIOP profile, skipped", what);
         return NULL;
@@ -133,8 +143,11 @@ static node *resolve(ctx *c, const dvb_ior *ior, const char *what)
         return NULL;
     }
     const dvb_tree_module *m = module_of(c, ior->moduleId);
-    if (m && !m->blob) {
+    if ((m && !m->blob) || (!m && c->partial)) {
+        /* Listed and incomplete; or, in a partial view, perhaps in a DII
+         * not received yet. */
         c->pending = true;
+        c->this_pending = true;
         return NULL;
     }
     node *nd = m ? find_node(c, ior->moduleId, ior->objectKey,
@@ -217,8 +230,12 @@ static dvb_err expand(ctx *c, node *dir, size_t plen, unsigned depth)
         size_t nlen = plen + 1 + b->name_len;
         c->path[nlen] = 0;
         node *t = resolve(c, &b->ior, c->path);
-        if (!t)
+        if (!t) {
+            if (c->partial && c->this_pending)
+                e = dvb_store_add_pending(c->store, c->path);
+            c->path[plen] = 0;
             continue;
+        }
         switch (t->obj.kind) {
         case DVB_BIOP_FIL:
             e = dvb_store_add(c->store, c->path, false, t->obj.content,
@@ -245,8 +262,13 @@ static dvb_err expand(ctx *c, node *dir, size_t plen, unsigned depth)
             break;
         case DVB_BIOP_STR:
         case DVB_BIOP_STE:
+            e = dvb_store_add_stream(c->store, c->path,
+                                     t->obj.kind == DVB_BIOP_STE,
+                                     &t->obj.stream);
+            break;
         case DVB_BIOP_UNKNOWN:
-            /* Streams are not files; the store does not hold them yet. */
+            dvb_logf(c->log, DVB_LOG_DEBUG, "%s: unknown object kind, skipped",
+                     c->path);
             break;
         }
         c->path[plen] = 0;
@@ -257,7 +279,7 @@ static dvb_err expand(ctx *c, node *dir, size_t plen, unsigned depth)
 
 dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
                        const dvb_ior *gateway, uint32_t version,
-                       const dvb_logger *log, dvb_store **out,
+                       bool partial, const dvb_logger *log, dvb_store **out,
                        unsigned *skipped)
 {
     *out = NULL;
@@ -269,15 +291,18 @@ dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
     c.nmods = nmods;
     c.carouselId = gateway->carouselId;
     c.log = log;
+    c.partial = partial;
     dvb_err e = DVB_OK;
     const dvb_tree_module *gm = module_of(&c, gateway->moduleId);
-    if (!gm)
+    if (!partial && !gm)
         return DVB_ENOENT;
-    if (!gm->blob)
+    if (!partial && !gm->blob)
         return DVB_ENOTYET;
     c.store = dvb_store_new(version);
     if (!c.store)
         return DVB_ENOMEM;
+    if (partial)
+        dvb_store_set_partial(c.store);
     for (size_t i = 0; i < nmods && !e; i++) {
         if (!mods[i].blob)
             continue;
@@ -295,12 +320,16 @@ dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
         else if (root->obj.kind != DVB_BIOP_SRG &&
                  root->obj.kind != DVB_BIOP_DIR)
             e = DVB_ESYNTAX;
+        /* A partial view without its root is empty: every lookup in it
+         * answers "not yet". */
+        if (partial && e == DVB_ENOTYET)
+            e = DVB_OK;
     }
-    if (!e)
+    if (!e && root)
         e = dvb_store_add(c.store, "/", true, NULL, 0);
-    if (!e)
+    if (!e && root)
         e = expand(&c, root, 0, 0);
-    if (!e && c.pending)
+    if (!e && c.pending && !partial)
         e = DVB_ENOTYET;
     for (size_t i = 0; i < c.n; i++)
         dvb_biop_object_clear(&c.nodes[i].obj);

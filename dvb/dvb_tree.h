@@ -9,6 +9,7 @@
 #include "dvb/dvb_biop.h"
 #include "dvb/dvb_internal.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -21,10 +22,15 @@ typedef struct {
  * incomplete, DVB_ENOENT when the ServiceGateway's module or object is
  * absent, DVB_ENOMEM.  Damaged objects, dangling references, loops and
  * duplicate names are skipped with a warning (a partial tree beats none).
- * *skipped counts them (may be NULL). */
+ * *skipped counts them (may be NULL).
+ *
+ * partial: build a partial view instead (dvb_store_set_partial): what
+ * resolves now is added, bindings into modules not complete (or not
+ * listed by any DII in hand) become pending entries, and the result is
+ * DVB_OK even when the gateway itself has not arrived (an empty view). */
 dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
                        const dvb_ior *gateway, uint32_t version,
-                       const dvb_logger *log, dvb_store **out,
+                       bool partial, const dvb_logger *log, dvb_store **out,
                        unsigned *skipped);
 
 #endif

@@ -196,6 +196,12 @@ static void on_event(void *ud, const dvb_event *ev)
     case DVB_EV_STREAM_ERROR:
         e->errors++;
         break;
+    case DVB_EV_STORE_CHANGED:
+    case DVB_EV_OVER_LIMIT:
+    case DVB_EV_SERVICE_NAME:
+    case DVB_EV_CAROUSEL_MOVED:
+    case DVB_EV_CAROUSEL_LOST:
+        break;
     }
 }
 

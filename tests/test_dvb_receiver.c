@@ -23,20 +23,53 @@
 #define BLOCK 100
 
 typedef struct {
-    int ready, errors, found;
+    int ready, errors, found, changed, over_limit, named, moved, lost;
     uint32_t version;
+    char changes[2048];        /* the last change list: "+/a -/b ~/c " */
+    char last_message[256];
 } events;
 
 static void on_event(void *ud, const dvb_event *ev)
 {
     events *e = ud;
-    if (ev->type == DVB_EV_STORE_READY) {
+    if (ev->message)
+        snprintf(e->last_message, sizeof e->last_message, "%s", ev->message);
+    switch (ev->type) {
+    case DVB_EV_STORE_READY:
         e->ready++;
         e->version = ev->version;
-    } else if (ev->type == DVB_EV_STREAM_ERROR) {
+        break;
+    case DVB_EV_STREAM_ERROR:
         e->errors++;
-    } else {
+        break;
+    case DVB_EV_CAROUSEL_FOUND:
         e->found++;
+        break;
+    case DVB_EV_STORE_CHANGED:
+        e->changed++;
+        assert_int_equal(ev->version, e->version);
+        e->changes[0] = 0;
+        for (size_t i = 0; i < ev->changes_count; i++) {
+            size_t n = strlen(e->changes);
+            const dvb_change *c = &ev->changes[i];
+            snprintf(e->changes + n, sizeof e->changes - n, "%c%s ",
+                     c->kind == DVB_CHANGE_ADDED     ? '+'
+                     : c->kind == DVB_CHANGE_REMOVED ? '-' : '~',
+                     c->path);
+        }
+        break;
+    case DVB_EV_OVER_LIMIT:
+        e->over_limit++;
+        break;
+    case DVB_EV_SERVICE_NAME:
+        e->named++;
+        break;
+    case DVB_EV_CAROUSEL_MOVED:
+        e->moved++;
+        break;
+    case DVB_EV_CAROUSEL_LOST:
+        e->lost++;
+        break;
     }
 }
 
