@@ -9,16 +9,23 @@
  *   oc_ts.h        sections into 188-byte packets
  *   oc_build.c     the playout schedule (below)
  *
- * Schedule, per cycle (TR 101 202 4.7 leaves repetition to the
- * broadcaster):
- *   DSI, DII at the start of each cycle and again whenever
- *   control_interval packets have passed; then the DDBs round robin
- *   (block 0 of every module, then block 1 of every module, ...).
- *   PAT and PMT go first and again whenever psi_interval packets have
- *   passed.  Without a bitrate the intervals are in packets: at the
- *   nominal 1 Mbit/s of a small carousel, 664 packets are one second, so
- *   the default 64 packets is under 100 ms (13818-1 2.4.4 and ETSI
- *   TR 101 290 ask for a PAT/PMT at least every 0.5 s).
+ * Schedule, per cycle (TR 101 202 4.7.x leaves repetition to the
+ * broadcaster; docs/carousel.md explains the choices):
+ *   the first-screen group (DSI, DII, every block of the modules marked
+ *   first: manifest, root menu, its images, regions) opens the cycle and
+ *   is repeated whenever the other modules' blocks sent since the last
+ *   group reach group_bytes * 100 / first_share, so that the repetition
+ *   costs about first_share percent of the carousel bitrate;
+ *   the other modules' blocks round robin (block 0 of every module, then
+ *   block 1 of every module, ...);
+ *   DSI and DII again whenever control_interval packets have passed.
+ * PAT and PMT go first and again whenever psi_interval packets (slots of
+ * the whole stream, nulls included) have passed: with a bitrate that is
+ * 100 ms of stream time (13818-1 2.4.4, EN 300 468 / TR 101 211 and
+ * TR 101 290 ask for at least every 0.5 s; 100 ms is what receivers that
+ * tune fast expect); without one, 64 packets.
+ * With --ts-bitrate above --carousel-bitrate, null packets (PID 0x1FFF,
+ * 13818-1 2.4.3.3) fill the difference, carousel packets spread evenly.
  */
 #ifndef OC_BUILD_H
 #define OC_BUILD_H
@@ -45,6 +52,22 @@ typedef struct {
     uint8_t boot_priority_hint;   /* --boot-priority, default 1 */
     unsigned psi_interval;        /* packets between PAT/PMT, default 64 */
     unsigned control_interval;    /* packets between DSI/DII, default 512 */
+    uint64_t carousel_bitrate;    /* --carousel-bitrate, bit/s; 0: none */
+    uint64_t ts_bitrate;          /* --ts-bitrate, bit/s; 0: none (no nulls) */
+    uint32_t duration_s;          /* --duration: cycles until this much
+                                   * stream time has passed; 0: --cycles */
+    unsigned first_share;         /* percent of the carousel bitrate for
+                                   * repeating the first screen, 0..50,
+                                   * default 10 (0: no repetition) */
+    uint8_t psi_version;          /* version_number of PAT and PMT */
+    /* Passed to the carousel (oc_carousel_config): borrowed. */
+    const char *const *first_paths;
+    size_t n_first;
+    const oc_layout *prev;
+    /* Progress: stage "encoding" (bytes) then "writing" (cycles). */
+    void (*progress)(void *ud, const char *stage, uint64_t done,
+                     uint64_t total);
+    void *progress_ud;
 } oc_build_config;
 
 /* Ranges the options accept (checked by oc_build_config_check). */
@@ -52,6 +75,12 @@ typedef struct {
 #define OC_MODULE_SIZE_MIN  1024u
 #define OC_MODULE_SIZE_MAX  (64u << 20)
 #define OC_CYCLES_MAX       10000u
+#define OC_BITRATE_MIN      50000u          /* 3 packets per 100 ms */
+#define OC_BITRATE_MAX      200000000u
+#define OC_DURATION_MAX     86400u
+#define OC_FIRST_SHARE_MAX  50u
+/* PAT + PMT, one packet each, every 100 ms. */
+#define OC_PSI_BITRATE      (2u * 188u * 8u * 10u)
 
 void oc_build_config_default(oc_build_config *cfg);
 
@@ -64,12 +93,30 @@ typedef struct {
     unsigned cycles;
     uint64_t packets;             /* all packets written */
     uint64_t bytes_on_air;        /* packets * 188 */
+    uint64_t null_packets;
+    uint64_t psi_packets;
+    uint64_t ddb_sections;        /* DDBs written, repetitions included */
+    uint64_t rate;                /* bit/s the times below assume; 0: none */
+    uint64_t cycle_packets;       /* one cycle, nulls and PSI included */
+    uint64_t cycle_module_bytes;  /* module data in one cycle, repeats too */
+    unsigned groups_per_cycle;    /* first-screen groups in one cycle */
+    uint64_t first_screen_packets;/* worst case: tune in, get PAT, PMT,
+                                   * DSI, DII and the first modules */
+    double cycle_seconds;         /* 0 without a rate */
+    double first_screen_seconds;  /* 0 without a rate */
+    unsigned psi_interval;        /* packets between PAT/PMT, as used */
 } oc_build_stats;
 
 /* Build the carousel of tree and write the stream, packet by packet, to
  * sink.  stats may be NULL. */
 oc_err oc_build(const oc_tree *tree, const oc_build_config *cfg,
                 oc_ts_sink_fn sink, void *ud, oc_build_stats *stats);
+
+/* oc_build, also returning the layout for a later update (free it with
+ * oc_layout_free) when layout is not NULL. */
+oc_err oc_build_layout(const oc_tree *tree, const oc_build_config *cfg,
+                       oc_ts_sink_fn sink, void *ud, oc_build_stats *stats,
+                       oc_layout *layout);
 
 /* The same into memory: *ts (free() it) of *len bytes. */
 oc_err oc_build_mem(const oc_tree *tree, const oc_build_config *cfg,

@@ -1,6 +1,7 @@
 /*
  * From a tree to the sections of an object carousel (see oc_carousel.h
- * for the steps and their clauses).
+ * for the steps and their clauses: ISO/IEC 13818-6 clauses 7, 9 and 11,
+ * EN 301 192 clauses 8-9, TR 101 202 4.6-4.7).
  *
  * Packing happens before encoding: an object's encoded size does not
  * depend on where its children are (every IOR here has the same length),
@@ -9,6 +10,7 @@
  */
 #include "carousel/oc_carousel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -17,28 +19,38 @@
 #include "carousel/oc_dsmcc.h"
 
 /* ConnBinder and ModuleInfo timeouts (microseconds).  The tool does not
- * know the rate the carousel will be played out at, so rather than a
- * wrong bound it announces none (all ones) and a minBlockTime of 0; a
- * later --bitrate can compute real values. */
+ * know the rate the carousel will be played out at when it encodes the
+ * objects (and an update must not change an IOR for a new rate), so it
+ * announces no bound (all ones) and a minBlockTime of 0, as the OpenCaster
+ * stream in tests/fixtures/broadcast does. */
 #define TIMEOUT_NONE 0xFFFFFFFFu
 
 typedef struct {
     const oc_node *node;
     oc_kind kind;
+    char *path;               /* "" for the gateway */
+    size_t parent;            /* SIZE_MAX for the gateway */
     uint32_t key;
     size_t size;              /* encoded BIOP message */
     size_t module;            /* index into modules */
+    uint16_t prev_module;     /* module id in prev, 0 if new */
+    bool first;
     size_t *kids;             /* object indices of a directory's children */
     size_t n_kids;
 } obj;
 
 typedef struct {
     uint16_t id;
-    size_t first_obj, n_obj;  /* objects are contiguous in a module */
+    size_t *objs;             /* object indices, in objectKey order */
+    size_t n_obj, cap_obj;
     size_t raw_size;
     uint8_t *data;            /* as sent (compressed or not) */
     size_t size;
     bool compressed;
+    bool first;
+    bool changed;
+    uint8_t version;
+    uint64_t hash;
     dvb_writer ddb;           /* every DDB section of the module */
     size_t *ddb_off;          /* n_blocks + 1 offsets into ddb */
     size_t n_blocks;
@@ -47,7 +59,9 @@ typedef struct {
 struct oc_carousel {
     oc_carousel_config cfg;
     oc_carousel_stats st;
-    uint32_t dsi_tid, dii_tid;
+    uint32_t dsi_tid, dii_tid, ior_tid;
+    uint32_t next_key, next_module;
+    bool changed;
     obj *objs;
     size_t n_objs, cap_objs;
     module *mods;
@@ -55,8 +69,29 @@ struct oc_carousel {
     dvb_writer dsi, dii;
 };
 
+void oc_layout_free(oc_layout *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n_objects; i++)
+        free(l->objects[i].path);
+    free(l->objects);
+    free(l->modules);
+    memset(l, 0, sizeof *l);
+}
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 static oc_err add_obj(oc_carousel *c, const oc_node *n, oc_kind k,
-                      size_t *idx)
+                      const char *path, size_t parent, size_t *idx)
 {
     if (c->n_objs == c->cap_objs) {
         size_t cap = c->cap_objs ? c->cap_objs * 2 : 64;
@@ -66,12 +101,17 @@ static oc_err add_obj(oc_carousel *c, const oc_node *n, oc_kind k,
         c->objs = o;
         c->cap_objs = cap;
     }
-    if (c->n_objs >= UINT32_MAX)
+    if (c->n_objs >= UINT32_MAX - 1)
         return OC_ELIMIT;
+    char *pc = strdup(path);
+    if (!pc)
+        return OC_ENOMEM;
     obj *o = &c->objs[c->n_objs];
     memset(o, 0, sizeof *o);
     o->node = n;
     o->kind = k;
+    o->path = pc;
+    o->parent = parent;
     o->key = (uint32_t)c->n_objs + 1;
     *idx = c->n_objs++;
     return OC_OK;
@@ -80,10 +120,10 @@ static oc_err add_obj(oc_carousel *c, const oc_node *n, oc_kind k,
 /* Depth-first, parents before children: a directory and the files it
  * holds end up in the same or neighbouring modules. */
 static oc_err flatten(oc_carousel *c, const oc_node *n, oc_kind k,
-                      size_t *out_idx)
+                      const char *path, size_t parent, size_t *out_idx)
 {
     size_t me;
-    oc_err e = add_obj(c, n, k, &me);
+    oc_err e = add_obj(c, n, k, path, parent, &me);
     if (e)
         return e;
     if (out_idx)
@@ -98,11 +138,25 @@ static oc_err flatten(oc_carousel *c, const oc_node *n, oc_kind k,
         return OC_ENOMEM;
     c->objs[me].kids = kids;
     c->objs[me].n_kids = nk;
+    size_t pl = strlen(path);
     for (size_t i = 0; i < nk; i++) {
         const oc_node *ch = oc_node_child(n, i);
+        const char *name = oc_node_name(ch);
+        size_t nl = strlen(name);
+        char *cp = malloc(pl + nl + 2);
+        if (!cp)
+            return OC_ENOMEM;
+        if (pl) {
+            memcpy(cp, path, pl);
+            cp[pl] = '/';
+            memcpy(cp + pl + 1, name, nl + 1);
+        } else {
+            memcpy(cp, name, nl + 1);
+        }
         size_t ci;
         e = flatten(c, ch, oc_node_is_dir(ch) ? OC_KIND_DIR : OC_KIND_FILE,
-                    &ci);
+                    cp, me, &ci);
+        free(cp);
         if (e)
             return e;
         c->objs[me].kids[i] = ci;   /* re-read: objs may have moved */
@@ -132,7 +186,7 @@ static oc_err make_bindings(const oc_carousel *c, const obj *o,
         b[i].ref.moduleId = c->mods ? c->mods[k->module].id : 0;
         b[i].ref.objectKey = k->key;
         b[i].ref.association_tag = c->cfg.component_tag;
-        b[i].ref.transactionId = c->dii_tid;
+        b[i].ref.transactionId = c->ior_tid;
         b[i].ref.timeout = TIMEOUT_NONE;
     }
     *out = b;
@@ -167,46 +221,214 @@ static oc_err size_objects(oc_carousel *c)
     return OC_OK;
 }
 
+/* The first screen's files, and every directory above them (a receiver
+ * walks from the ServiceGateway down), are marked first.  The gateway
+ * always is. */
+static void mark_first(oc_carousel *c)
+{
+    c->objs[0].first = true;
+    for (size_t f = 0; f < c->cfg.n_first; f++) {
+        const char *p = c->cfg.first_paths[f];
+        if (!p)
+            continue;
+        for (size_t i = 0; i < c->n_objs; i++) {
+            if (strcmp(c->objs[i].path, p) != 0)
+                continue;
+            for (size_t j = i; j != SIZE_MAX; j = c->objs[j].parent)
+                c->objs[j].first = true;
+            break;
+        }
+    }
+}
+
+static oc_err mod_add_obj(module *m, size_t oi)
+{
+    if (m->n_obj == m->cap_obj) {
+        size_t cap = m->cap_obj ? m->cap_obj * 2 : 8;
+        size_t *p = realloc(m->objs, cap * sizeof *p);
+        if (!p)
+            return OC_ENOMEM;
+        m->objs = p;
+        m->cap_obj = cap;
+    }
+    m->objs[m->n_obj++] = oi;
+    return OC_OK;
+}
+
+static int cmp_layout_path(const void *a, const void *b)
+{
+    const oc_layout_object *x = a, *y = b;
+    return strcmp(x->path, y->path);
+}
+
+/* Keys and module ids kept from prev.  prev's objects are looked up by
+ * path in a sorted copy. */
+static oc_err apply_prev(oc_carousel *c)
+{
+    const oc_layout *l = c->cfg.prev;
+    c->next_key = l->next_key;
+    c->next_module = l->next_module;
+    if (!l->n_objects)
+        return OC_OK;
+    oc_layout_object *sorted = malloc(l->n_objects * sizeof *sorted);
+    if (!sorted)
+        return OC_ENOMEM;
+    memcpy(sorted, l->objects, l->n_objects * sizeof *sorted);
+    qsort(sorted, l->n_objects, sizeof *sorted, cmp_layout_path);
+    for (size_t i = 0; i < c->n_objs; i++) {
+        obj *o = &c->objs[i];
+        oc_layout_object probe = { .path = o->path };
+        const oc_layout_object *hit = bsearch(&probe, sorted, l->n_objects,
+                                              sizeof *sorted,
+                                              cmp_layout_path);
+        if (hit && hit->module != 0 && hit->key != 0) {
+            o->key = hit->key;
+            o->prev_module = hit->module;
+        } else {
+            if (c->next_key == 0 || c->next_key == UINT32_MAX) {
+                free(sorted);
+                return OC_ELIMIT;
+            }
+            o->key = c->next_key++;
+            o->prev_module = 0;
+        }
+    }
+    free(sorted);
+    return OC_OK;
+}
+
+static oc_err new_module(oc_carousel *c, uint16_t id, bool first,
+                         size_t *idx)
+{
+    /* mods was allocated with one slot per object: enough. */
+    size_t m = c->n_mods++;
+    c->mods[m].id = id;
+    c->mods[m].first = first;
+    *idx = m;
+    return OC_OK;
+}
+
+static oc_err next_module_id(oc_carousel *c, uint16_t *id)
+{
+    if (c->next_module == 0 || c->next_module > 0xFFFF)
+        return OC_EDII;             /* moduleId is 16 bits */
+    *id = (uint16_t)c->next_module++;
+    return OC_OK;
+}
+
+/* Greedy packing of the objects not placed yet, first-screen ones in
+ * modules of their own.  An object bigger than module_size gets a module
+ * of its own and the next small objects start a new one. */
+static oc_err pack_new(oc_carousel *c, bool first)
+{
+    size_t cur = SIZE_MAX;
+    size_t fill = 0;
+    for (size_t i = 0; i < c->n_objs; i++) {
+        obj *o = &c->objs[i];
+        if (o->module != SIZE_MAX || o->first != first)
+            continue;
+        bool big = o->size > c->cfg.module_size;
+        if (cur == SIZE_MAX || big || fill + o->size > c->cfg.module_size) {
+            uint16_t id;
+            oc_err e = next_module_id(c, &id);
+            if (!e)
+                e = new_module(c, id, first, &cur);
+            if (e)
+                return e;
+            fill = 0;
+        }
+        o->module = cur;
+        oc_err e = mod_add_obj(&c->mods[cur], i);
+        if (e)
+            return e;
+        fill += o->size;
+        if (big)
+            fill = (size_t)c->cfg.module_size + 1;
+    }
+    return OC_OK;
+}
+
+typedef struct {
+    uint32_t key;
+    size_t idx;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int cmp_mod_id(const void *a, const void *b)
+{
+    const module *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static oc_err pack(oc_carousel *c)
 {
     /* At most one module per object. */
     c->mods = calloc(c->n_objs, sizeof *c->mods);
     if (!c->mods)
         return OC_ENOMEM;
-    size_t cur = SIZE_MAX;
-    for (size_t i = 0; i < c->n_objs; i++) {
+    for (size_t i = 0; i < c->n_objs; i++)
+        c->objs[i].module = SIZE_MAX;
+    oc_err e = OC_OK;
+    /* Objects of prev stay in their module. */
+    for (size_t i = 0; i < c->n_objs && !e; i++) {
         obj *o = &c->objs[i];
-        int big = o->size > c->cfg.module_size;
-        if (cur == SIZE_MAX || big ||
-            c->mods[cur].raw_size + o->size > c->cfg.module_size ||
-            c->mods[cur].raw_size > c->cfg.module_size) {
-            if (c->n_mods >= 0xFFFF)
-                return OC_EDII;         /* moduleId is 16 bits */
-            cur = c->n_mods++;
-            c->mods[cur].id = (uint16_t)(cur + 1);
-            c->mods[cur].first_obj = i;
+        if (!o->prev_module)
+            continue;
+        size_t m;
+        for (m = 0; m < c->n_mods; m++)
+            if (c->mods[m].id == o->prev_module)
+                break;
+        if (m == c->n_mods) {
+            bool first = false;
+            for (size_t k = 0; k < c->cfg.prev->n_modules; k++)
+                if (c->cfg.prev->modules[k].id == o->prev_module)
+                    first = c->cfg.prev->modules[k].first;
+            e = new_module(c, o->prev_module, first, &m);
         }
-        o->module = cur;
-        c->mods[cur].n_obj++;
-        c->mods[cur].raw_size += o->size;
-        /* A big object closes its module so small ones start afresh. */
-        if (big)
-            c->mods[cur].raw_size = (size_t)c->cfg.module_size + 1;
+        if (!e) {
+            o->module = m;
+            e = mod_add_obj(&c->mods[m], i);
+        }
     }
-    /* raw_size was a packing cursor; recompute the real sizes. */
+    if (!e)
+        e = pack_new(c, true);
+    if (!e)
+        e = pack_new(c, false);
+    if (e)
+        return e;
+    /* Modules in id order, objects in key order: the same tree and the
+     * same layout give the same bytes. */
+    qsort(c->mods, c->n_mods, sizeof *c->mods, cmp_mod_id);
+    keyed *tmp = malloc(c->n_objs * sizeof *tmp);
+    if (!tmp)
+        return OC_ENOMEM;
     for (size_t m = 0; m < c->n_mods; m++) {
-        size_t s = 0;
-        for (size_t i = 0; i < c->mods[m].n_obj; i++)
-            s += c->objs[c->mods[m].first_obj + i].size;
-        c->mods[m].raw_size = s;
+        module *md = &c->mods[m];
+        for (size_t i = 0; i < md->n_obj; i++) {
+            tmp[i].key = c->objs[md->objs[i]].key;
+            tmp[i].idx = md->objs[i];
+        }
+        qsort(tmp, md->n_obj, sizeof *tmp, cmp_keyed);
+        md->raw_size = 0;
+        for (size_t i = 0; i < md->n_obj; i++) {
+            md->objs[i] = tmp[i].idx;
+            c->objs[md->objs[i]].module = m;
+            md->raw_size += c->objs[md->objs[i]].size;
+        }
     }
+    free(tmp);
     return OC_OK;
 }
 
 static oc_err encode_module(oc_carousel *c, module *m, dvb_writer *w)
 {
     for (size_t i = 0; i < m->n_obj; i++) {
-        const obj *o = &c->objs[m->first_obj + i];
+        const obj *o = &c->objs[m->objs[i]];
         oc_err e;
         if (o->kind == OC_KIND_FILE) {
             size_t len;
@@ -272,16 +494,15 @@ static oc_err make_ddbs(oc_carousel *c, module *m)
         size_t len = m->size - off < bs ? m->size - off : bs;
         msg.len = 0;
         m->ddb_off[b] = m->ddb.len;
-        e = oc_dsmcc_ddb(&msg, c->cfg.carousel_id, m->id,
-                         c->cfg.module_version, (uint16_t)b,
-                         m->data + off, len);
+        e = oc_dsmcc_ddb(&msg, c->cfg.carousel_id, m->id, m->version,
+                         (uint16_t)b, m->data + off, len);
         /* 13818-6 9.2.2 / EN 301 192 clause 8: table_id_extension = moduleId,
          * version_number = moduleVersion mod 32, section_number =
          * blockNumber mod 256, last_section_number = that of the
          * module's last block. */
         if (!e)
             e = oc_dsmcc_section(&m->ddb, OC_TID_DDB, m->id,
-                                 (uint8_t)(c->cfg.module_version & 0x1F),
+                                 (uint8_t)(m->version & 0x1F),
                                  (uint8_t)(b & 0xFF),
                                  (uint8_t)((nb - 1) & 0xFF), msg.p, msg.len);
     }
@@ -302,7 +523,7 @@ static oc_err make_control(oc_carousel *c)
         .moduleId = c->mods[c->objs[0].module].id,
         .objectKey = c->objs[0].key,
         .association_tag = c->cfg.component_tag,
-        .transactionId = c->dii_tid,
+        .transactionId = c->ior_tid,
         .timeout = TIMEOUT_NONE,
     };
     dvb_writer ior;
@@ -327,7 +548,7 @@ static oc_err make_control(oc_carousel *c)
         const module *m = &c->mods[i];
         dm[i].moduleId = m->id;
         dm[i].moduleSize = (uint32_t)m->size;
-        dm[i].moduleVersion = c->cfg.module_version;
+        dm[i].moduleVersion = m->version;
         dm[i].moduleTimeOut = TIMEOUT_NONE;
         dm[i].blockTimeOut = TIMEOUT_NONE;
         dm[i].minBlockTime = 0;
@@ -355,13 +576,46 @@ static oc_err make_control(oc_carousel *c)
     return e;
 }
 
+/* moduleVersion: kept when the bytes are those of prev's module of the
+ * same id, else one more (13818-6 7.3: a module whose content changes
+ * gets a new version; receivers re-fetch only those). */
+static void version_module(oc_carousel *c, module *m)
+{
+    const oc_layout *l = c->cfg.prev;
+    m->version = c->cfg.module_version;
+    m->changed = true;
+    if (!l)
+        return;
+    for (size_t k = 0; k < l->n_modules; k++) {
+        const oc_layout_module *pm = &l->modules[k];
+        if (pm->id != m->id)
+            continue;
+        if (pm->hash == m->hash && pm->size == m->raw_size) {
+            m->version = pm->version;
+            m->changed = false;
+        } else {
+            m->version = (uint8_t)(pm->version + 1u);
+        }
+        return;
+    }
+}
+
 static oc_err build(oc_carousel *c, const oc_tree *tree)
 {
-    oc_err e = flatten(c, oc_tree_root(tree), OC_KIND_SRG, NULL);
+    oc_err e = flatten(c, oc_tree_root(tree), OC_KIND_SRG, "", SIZE_MAX,
+                       NULL);
+    if (!e && c->cfg.prev)
+        e = apply_prev(c);
+    else if (!e) {
+        c->next_key = (uint32_t)c->n_objs + 1;
+        c->next_module = 1;
+    }
     if (!e)
         e = size_objects(c);
-    if (!e)
-        e = pack(c);
+    if (e)
+        return e;
+    mark_first(c);
+    e = pack(c);
     if (e)
         return e;
     /* Fail early, before encoding megabytes, when the DII cannot list
@@ -372,6 +626,7 @@ static oc_err build(oc_carousel *c, const oc_tree *tree)
                  c->n_mods * oc_dsmcc_dii_module_size(&probe);
     if (dii > OC_SECTION_BODY_MAX)
         return OC_EDII;
+    uint64_t total = c->st.biop_bytes, done = 0;
     for (size_t i = 0; i < c->n_mods; i++) {
         module *m = &c->mods[i];
         if (m->raw_size > UINT32_MAX)
@@ -384,6 +639,8 @@ static oc_err build(oc_carousel *c, const oc_tree *tree)
             return e;
         }
         m->data = dvb_writer_take(&w, &m->size);
+        m->hash = fnv1a64(m->data, m->size);
+        version_module(c, m);
         e = compress_module(c, m);
         if (!e)
             e = make_ddbs(c, m);
@@ -391,8 +648,39 @@ static oc_err build(oc_carousel *c, const oc_tree *tree)
             return e;
         c->st.modules++;
         c->st.compressed_modules += m->compressed;
+        c->st.first_modules += m->first;
+        c->st.changed_modules += m->changed;
         c->st.module_bytes += m->size;
         c->st.blocks += m->n_blocks;
+        done += m->raw_size;
+        if (c->cfg.progress)
+            c->cfg.progress(c->cfg.progress_ud, done, total);
+    }
+    /* Transaction ids (TR 101 202 4.6.4 / EN 301 192 8.1): a first build
+     * uses tid_version; an update keeps the DSI and the IORs' ids and
+     * gives the DII a new one (version + 1, updated flag toggled) when
+     * anything changed, so receivers see the update and re-fetch only
+     * the modules whose moduleVersion moved. */
+    const oc_layout *l = c->cfg.prev;
+    if (!l) {
+        c->changed = true;
+    } else {
+        for (size_t k = 0; k < l->n_modules; k++) {
+            bool found = false;
+            for (size_t i = 0; i < c->n_mods && !found; i++)
+                found = c->mods[i].id == l->modules[k].id;
+            c->st.removed_modules += !found;
+        }
+        c->changed = c->st.changed_modules || c->st.removed_modules;
+        c->dsi_tid = l->dsi_tid;
+        c->ior_tid = l->ior_tid;
+        if (c->changed) {
+            uint32_t v = ((l->dii_tid >> 16) + 1u) & 0x3FFFu;
+            c->dii_tid = OC_TID_MAKE(v, (l->dii_tid >> 1) & 0x7FFFu,
+                                     (l->dii_tid & 1u) ^ 1u);
+        } else {
+            c->dii_tid = l->dii_tid;
+        }
     }
     return make_control(c);
 }
@@ -408,12 +696,18 @@ oc_err oc_carousel_create(const oc_tree *tree, const oc_carousel_config *cfg,
          cfg->compress != OC_COMPRESS_NONE &&
          cfg->compress != OC_COMPRESS_ALL))
         return OC_EINVAL;
+    if (cfg->prev && ((cfg->prev->dii_tid >> 30) != 2u ||
+                      (cfg->prev->ior_tid >> 30) != 2u))
+        return OC_EINVAL;
     oc_carousel *c = calloc(1, sizeof *c);
     if (!c)
         return OC_ENOMEM;
     c->cfg = *cfg;
     c->dsi_tid = OC_TID_MAKE(cfg->tid_version, 0, 0);
     c->dii_tid = OC_TID_MAKE(cfg->tid_version, 1, 0);
+    /* IORs are written before the DII's final id is known; in an update
+     * they keep prev's, so that unchanged directories stay byte-identical. */
+    c->ior_tid = cfg->prev ? cfg->prev->ior_tid : c->dii_tid;
     oc_err e = build(c, tree);
     if (e) {
         oc_carousel_destroy(c);
@@ -427,10 +721,13 @@ void oc_carousel_destroy(oc_carousel *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n_objs; i++)
+    for (size_t i = 0; i < c->n_objs; i++) {
         free(c->objs[i].kids);
+        free(c->objs[i].path);
+    }
     free(c->objs);
     for (size_t i = 0; c->mods && i < c->n_mods; i++) {
+        free(c->mods[i].objs);
         free(c->mods[i].data);
         free(c->mods[i].ddb_off);
         dvb_writer_free(&c->mods[i].ddb);
@@ -448,6 +745,7 @@ void oc_carousel_get_stats(const oc_carousel *c, oc_carousel_stats *st)
 
 uint32_t oc_carousel_dsi_tid(const oc_carousel *c) { return c->dsi_tid; }
 uint32_t oc_carousel_dii_tid(const oc_carousel *c) { return c->dii_tid; }
+bool oc_carousel_changed(const oc_carousel *c) { return c->changed; }
 
 const uint8_t *oc_carousel_dsi(const oc_carousel *c, size_t *len)
 {
@@ -473,12 +771,51 @@ void oc_carousel_module(const oc_carousel *c, size_t i, oc_module_info *mi)
         return;
     const module *m = &c->mods[i];
     mi->moduleId = m->id;
-    mi->moduleVersion = c->cfg.module_version;
+    mi->moduleVersion = m->version;
     mi->moduleSize = (uint32_t)m->size;
     mi->original_size = (uint32_t)m->raw_size;
     mi->compressed = m->compressed;
     mi->objects = m->n_obj;
     mi->blocks = m->n_blocks;
+    mi->first = m->first;
+    mi->changed = m->changed;
+    mi->hash = m->hash;
+}
+
+oc_err oc_carousel_layout(const oc_carousel *c, oc_layout *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dsi_tid = c->dsi_tid;
+    out->dii_tid = c->dii_tid;
+    out->ior_tid = c->ior_tid;
+    out->next_key = c->next_key;
+    out->next_module = c->next_module;
+    out->objects = calloc(c->n_objs ? c->n_objs : 1, sizeof *out->objects);
+    out->modules = calloc(c->n_mods ? c->n_mods : 1, sizeof *out->modules);
+    if (!out->objects || !out->modules) {
+        oc_layout_free(out);
+        return OC_ENOMEM;
+    }
+    for (size_t i = 0; i < c->n_objs; i++) {
+        out->objects[i].path = strdup(c->objs[i].path);
+        if (!out->objects[i].path) {
+            out->n_objects = i;
+            oc_layout_free(out);
+            return OC_ENOMEM;
+        }
+        out->objects[i].key = c->objs[i].key;
+        out->objects[i].module = c->mods[c->objs[i].module].id;
+        out->n_objects = i + 1;
+    }
+    for (size_t m = 0; m < c->n_mods; m++) {
+        out->modules[m].id = c->mods[m].id;
+        out->modules[m].version = c->mods[m].version;
+        out->modules[m].hash = c->mods[m].hash;
+        out->modules[m].size = (uint32_t)c->mods[m].raw_size;
+        out->modules[m].first = c->mods[m].first;
+    }
+    out->n_modules = c->n_mods;
+    return OC_OK;
 }
 
 const uint8_t *oc_carousel_ddb(const oc_carousel *c, size_t i, size_t b,

@@ -41,14 +41,63 @@ typedef enum {
     OC_COMPRESS_ALL        /* compress every module */
 } oc_compress;
 
+/* One object of an earlier build: its path ("" for the ServiceGateway,
+ * "menus/root.json" otherwise), objectKey and the module that held it. */
+typedef struct {
+    char *path;
+    uint32_t key;
+    uint16_t module;
+} oc_layout_object;
+
+/* One module of an earlier build.  hash is FNV-1a 64 over the module's
+ * uncompressed bytes: equal hash and size mean equal content. */
+typedef struct {
+    uint16_t id;
+    uint8_t version;
+    uint64_t hash;
+    uint32_t size;                /* uncompressed */
+    bool first;                   /* holds what the first screen needs */
+} oc_layout_module;
+
+/* What an update needs from the build before it (the state file): the
+ * ids to keep and what each module held.  Objects are kept in the module
+ * they were in, so a change touches only the modules it must. */
+typedef struct {
+    uint32_t dsi_tid;             /* kept: the DSI does not change */
+    uint32_t dii_tid;             /* the last DII's transactionId */
+    uint32_t ior_tid;             /* the transactionId written in IORs */
+    uint32_t next_key;            /* first objectKey never used */
+    uint32_t next_module;         /* first moduleId never used */
+    oc_layout_object *objects;
+    size_t n_objects;
+    oc_layout_module *modules;
+    size_t n_modules;
+} oc_layout;
+
+void oc_layout_free(oc_layout *l);                    /* NULL is a no-op */
+
+/* Called while modules are encoded and compressed: bytes done of total.
+ * The slow part of building a large tree. */
+typedef void (*oc_progress_fn)(void *ud, uint64_t done, uint64_t total);
+
 typedef struct {
     uint32_t carousel_id;
     uint8_t component_tag;        /* association_tag of every tap */
     uint16_t block_size;          /* DDB payload, 1..OC_BLOCK_MAX */
     uint32_t module_size;         /* target largest module, bytes */
     oc_compress compress;
-    uint8_t module_version;       /* moduleVersion of every module */
+    uint8_t module_version;       /* moduleVersion of every new module */
     uint16_t tid_version;         /* version bits of the transaction ids */
+    /* Files the first screen needs ("manifest.json", the root menu, its
+     * images): they and the directories above them are packed into
+     * modules of their own, marked first.  Borrowed; may be empty. */
+    const char *const *first_paths;
+    size_t n_first;
+    /* An earlier build to update, or NULL for a first build.  Borrowed
+     * for the duration of oc_carousel_create. */
+    const oc_layout *prev;
+    oc_progress_fn progress;
+    void *progress_ud;
 } oc_carousel_config;
 
 typedef struct {
@@ -61,11 +110,18 @@ typedef struct {
     uint64_t biop_bytes;          /* all BIOP messages, uncompressed */
     uint64_t module_bytes;        /* sum of moduleSize (as sent) */
     uint64_t blocks;              /* DDB sections in one cycle */
+    size_t first_modules;         /* modules marked first */
+    size_t changed_modules;       /* new or new version (all on a first build) */
+    size_t removed_modules;       /* in prev, gone now */
 } oc_carousel_stats;
 
 typedef struct oc_carousel oc_carousel;
 
-/* Build every section.  OC_EDII if the modules do not fit one DII,
+/* Build every section.  With cfg->prev, object keys and module ids are
+ * those of prev (new objects get new keys and new modules), a module
+ * whose bytes changed gets moduleVersion + 1, others keep theirs, and the
+ * DII gets a new transactionId (version + 1, updated flag toggled) when
+ * anything changed; the DSI and the IORs keep prev's ids.  OC_EDII if the modules do not fit one DII,
  * OC_ELIMIT if a module needs more than 65536 blocks. */
 oc_err oc_carousel_create(const oc_tree *tree, const oc_carousel_config *cfg,
                           oc_carousel **out);
@@ -90,9 +146,19 @@ typedef struct {
     bool compressed;
     size_t objects;               /* BIOP messages in the module */
     size_t blocks;
+    bool first;                   /* holds what the first screen needs */
+    bool changed;                 /* new, or content differs from prev */
+    uint64_t hash;                /* FNV-1a 64 of the uncompressed bytes */
 } oc_module_info;
 
 void oc_carousel_module(const oc_carousel *c, size_t i, oc_module_info *mi);
+
+/* Whether anything differs from cfg->prev (always true without one). */
+bool oc_carousel_changed(const oc_carousel *c);
+
+/* The layout of this build, for the next update (free with
+ * oc_layout_free). */
+oc_err oc_carousel_layout(const oc_carousel *c, oc_layout *out);
 
 /* The DDB section (table_id 0x3C) of block b of module i. */
 const uint8_t *oc_carousel_ddb(const oc_carousel *c, size_t i, size_t b,
