@@ -279,10 +279,13 @@ static void try_build(dvb_receiver *r)
     dvb_tree_module *mods = collect(r, &n, &version);
     if (!mods)
         return;
+    uint32_t tids[MAX_DIIS];
+    for (size_t i = 0; i < r->ndiis; i++)
+        tids[i] = r->diis[i].transactionId;
     dvb_store *s = NULL;
     unsigned skipped = 0;
-    dvb_err e = dvb_tree_build(mods, n, &r->gateway, version, false, &r->log,
-                               &s, &skipped);
+    dvb_err e = dvb_tree_build(mods, n, tids, r->ndiis, &r->gateway, version,
+                               false, &r->log, &s, &skipped);
     free(mods);
     if (e == DVB_ENOTYET)
         return;                /* a listed module is still missing */
@@ -858,8 +861,8 @@ dvb_store *dvb_receiver_partial_store(dvb_receiver *r)
         if (!mods)
             return NULL;
         dvb_store *s = NULL;
-        dvb_err e = dvb_tree_build(mods, n, &r->gateway, version, true,
-                                   &r->log, &s, NULL);
+        dvb_err e = dvb_tree_build(mods, n, NULL, 0, &r->gateway, version,
+                                   true, &r->log, &s, NULL);
         free(mods);
         if (e)
             return NULL;

@@ -31,6 +31,8 @@ typedef struct {
 typedef struct {
     const dvb_tree_module *mods;
     size_t nmods;
+    const uint32_t *dii_tids;
+    size_t ndii;
     uint32_t carouselId;
     const dvb_logger *log;
     node *nodes;
@@ -143,7 +145,15 @@ static node *resolve(ctx *c, const dvb_ior *ior, const char *what)
         return NULL;
     }
     const dvb_tree_module *m = module_of(c, ior->moduleId);
-    if ((m && !m->blob) || (!m && c->partial)) {
+    bool other_dii = false;
+    if (!m && ior->has_tap && ior->tap.has_selector) {
+        other_dii = true;
+        for (size_t i = 0; i < c->ndii; i++)
+            if ((c->dii_tids[i] & 0xFFFEu) ==
+                (ior->tap.transactionId & 0xFFFEu))
+                other_dii = false;
+    }
+    if ((m && !m->blob) || (!m && (c->partial || other_dii))) {
         /* Listed and incomplete; or, in a partial view, perhaps in a DII
          * not received yet. */
         c->pending = true;
@@ -278,6 +288,7 @@ static dvb_err expand(ctx *c, node *dir, size_t plen, unsigned depth)
 }
 
 dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
+                       const uint32_t *dii_tids, size_t ndii,
                        const dvb_ior *gateway, uint32_t version,
                        bool partial, const dvb_logger *log, dvb_store **out,
                        unsigned *skipped)
@@ -289,6 +300,8 @@ dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
     memset(&c, 0, sizeof c);
     c.mods = mods;
     c.nmods = nmods;
+    c.dii_tids = dii_tids;
+    c.ndii = dii_tids ? ndii : 0;
     c.carouselId = gateway->carouselId;
     c.log = log;
     c.partial = partial;

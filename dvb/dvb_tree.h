@@ -27,8 +27,16 @@ typedef struct {
  * partial: build a partial view instead (dvb_store_set_partial): what
  * resolves now is added, bindings into modules not complete (or not
  * listed by any DII in hand) become pending entries, and the result is
- * DVB_OK even when the gateway itself has not arrived (an empty view). */
+ * DVB_OK even when the gateway itself has not arrived (an empty view).
+ *
+ * dii_tids: the transactionIds of the DIIs in hand (may be NULL, 0).  A
+ * reference into a module no DII lists, whose ConnBinder tap names (by
+ * the identification bits of its selector's transactionId, TR 101 202
+ * 4.7.3.3 and table 4.2) a DII that is not in hand, is "not yet" rather
+ * than dangling: a carousel with several DIIs is never published before
+ * all of them are in. */
 dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
+                       const uint32_t *dii_tids, size_t ndii,
                        const dvb_ior *gateway, uint32_t version,
                        bool partial, const dvb_logger *log, dvb_store **out,
                        unsigned *skipped);

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gw.objectKey_length = 1;
     gw.carouselId = size ? data[0] : 0;
     dvb_store *s = NULL;
-    if (dvb_tree_build(mods, 2, &gw, 1, size > 1 && (data[1] & 1), NULL, &s, NULL) == DVB_OK)
+    if (dvb_tree_build(mods, 2, NULL, 0, &gw, 1, size > 1 && (data[1] & 1), NULL, &s, NULL) == DVB_OK)
         dvb_store_release(s);
     dvb_blob_release(b);
 

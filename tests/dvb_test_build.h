@@ -16,9 +16,10 @@
 
 /* IOR with a BIOP profile: ObjectLocation + ConnBinder with one
  * BIOP_DELIVERY_PARA_USE tap (13818-6 11.3.1, TR 101 202 4.7.3.2). */
-static inline void tb_ior(dvb_writer *w, const char *type, uint32_t carousel,
-                          uint16_t module, const void *key, uint8_t klen,
-                          uint32_t tid)
+static inline void tb_ior_tag(dvb_writer *w, const char *type,
+                              uint32_t carousel, uint16_t module,
+                              const void *key, uint8_t klen, uint32_t tid,
+                              uint16_t assoc_tag)
 {
     dvb_write_u32(w, 4);
     dvb_write_bytes(w, type, 4);
@@ -42,7 +43,7 @@ static inline void tb_ior(dvb_writer *w, const char *type, uint32_t carousel,
     dvb_write_u8(w, 1);                        /* taps_count */
     dvb_write_u16(w, 0);                       /* id */
     dvb_write_u16(w, 0x0016);                  /* BIOP_DELIVERY_PARA_USE */
-    dvb_write_u16(w, 0x0001);                  /* association_tag */
+    dvb_write_u16(w, assoc_tag);               /* association_tag */
     dvb_write_u8(w, 10);
     dvb_write_u16(w, 0x0001);
     dvb_write_u32(w, tid);
@@ -50,9 +51,16 @@ static inline void tb_ior(dvb_writer *w, const char *type, uint32_t carousel,
     dvb_patch_u32(w, len_at, (uint32_t)(w->len - start));
 }
 
+static inline void tb_ior(dvb_writer *w, const char *type, uint32_t carousel,
+                          uint16_t module, const void *key, uint8_t klen,
+                          uint32_t tid)
+{
+    tb_ior_tag(w, type, carousel, module, key, klen, tid, 0x0001);
+}
+
 typedef struct {
     const char *name;
-    const char *kind;          /* "dir" or "fil" */
+    const char *kind;          /* "dir", "fil", "str" or "ste" */
     uint16_t module;
     uint8_t key;
 } tb_binding;
@@ -117,6 +125,56 @@ static inline void tb_biop_file(dvb_writer *w, uint8_t key, const void *data,
     dvb_patch_u32(w, size_at, (uint32_t)(w->len - start));
 }
 
+/* A Stream ("str") or StreamEvent ("ste") message (13818-6 11.3.2.5-6,
+ * TR 101 202 4.7.3.6-7): Info_T with a description and a duration,
+ * taps with the given uses and association tags, and for "ste" the event
+ * names (objectInfo) and ids (body). */
+static inline void tb_biop_stream(dvb_writer *w, uint8_t key, int event,
+                                  const char *desc, const uint16_t *tap_use,
+                                  const uint16_t *tap_tag, size_t ntaps,
+                                  const char *const *names,
+                                  const uint16_t *ids, size_t nevents)
+{
+    size_t size_at, start;
+    tb_biop_header(w, key, event ? "ste" : "str", &size_at, &start);
+    size_t info_at = w->len;
+    dvb_write_u16(w, 0);
+    size_t info = w->len;
+    dvb_write_u8(w, (uint8_t)strlen(desc));
+    dvb_write_bytes(w, desc, strlen(desc));
+    dvb_write_u32(w, 90);                      /* aSeconds */
+    dvb_write_u32(w, 500);                     /* aMicroSeconds */
+    dvb_write_u8(w, 1);                        /* audio */
+    dvb_write_u8(w, 1);                        /* video */
+    dvb_write_u8(w, 0);                        /* data */
+    if (event) {
+        dvb_write_u16(w, (uint16_t)nevents);
+        for (size_t i = 0; i < nevents; i++) {
+            dvb_write_u8(w, (uint8_t)(strlen(names[i]) + 1));
+            dvb_write_bytes(w, names[i], strlen(names[i]) + 1);
+        }
+    }
+    dvb_patch_u16(w, info_at, (uint16_t)(w->len - info));
+    dvb_write_u8(w, 0);                        /* serviceContextList_count */
+    size_t body_at = w->len;
+    dvb_write_u32(w, 0);
+    size_t body = w->len;
+    dvb_write_u8(w, (uint8_t)ntaps);
+    for (size_t i = 0; i < ntaps; i++) {
+        dvb_write_u16(w, (uint16_t)i);
+        dvb_write_u16(w, tap_use[i]);
+        dvb_write_u16(w, tap_tag[i]);
+        dvb_write_u8(w, 0);                    /* selector_length */
+    }
+    if (event) {
+        dvb_write_u8(w, (uint8_t)nevents);
+        for (size_t i = 0; i < nevents; i++)
+            dvb_write_u16(w, ids[i]);
+    }
+    dvb_patch_u32(w, body_at, (uint32_t)(w->len - body));
+    dvb_patch_u32(w, size_at, (uint32_t)(w->len - start));
+}
+
 /* dsmccMessageHeader + body (13818-6 7.2). */
 static inline void tb_msg(dvb_writer *w, uint16_t msgid, uint32_t tid,
                           const uint8_t *body, size_t len)
@@ -146,9 +204,33 @@ static inline void tb_section(dvb_writer *w, uint8_t table_id, uint16_t ext,
     dvb_write_u32(w, dvb_crc32(w->p + start, w->len - start));
 }
 
-static inline void tb_dsi_section(dvb_writer *w, uint32_t tid,
-                                  uint32_t carousel, uint16_t module,
-                                  uint8_t key, uint32_t dii_tid)
+/* DSMCC_section with section_syntax_indicator 0, private_indicator 1
+ * and the 13818-6 9.2.2.1 checksum: the XOR of the section's 32-bit
+ * big-endian words (zero-padded), complemented.  Written here from the
+ * clause, not with the receiver's function. */
+static inline void tb_section_checksum(dvb_writer *w, uint8_t table_id,
+                                       uint16_t ext, const uint8_t *msg,
+                                       size_t len)
+{
+    size_t start = w->len;
+    dvb_write_u8(w, table_id);
+    dvb_write_u16(w, (uint16_t)(0x7000u | (5u + len + 4u)));
+    dvb_write_u16(w, ext);
+    dvb_write_u8(w, 0xC1);
+    dvb_write_u8(w, 0);
+    dvb_write_u8(w, 0);
+    dvb_write_bytes(w, msg, len);
+    uint32_t x = 0;
+    size_t n = w->len - start;
+    for (size_t i = 0; i < n; i++)
+        x ^= (uint32_t)w->p[start + i] << (24 - 8 * (i % 4));
+    dvb_write_u32(w, ~x);
+}
+
+static inline void tb_dsi_section_tag(dvb_writer *w, uint32_t tid,
+                                      uint32_t carousel, uint16_t module,
+                                      uint8_t key, uint32_t dii_tid,
+                                      uint16_t assoc_tag)
 {
     dvb_writer b, m;
     dvb_writer_init(&b, 0);
@@ -159,7 +241,7 @@ static inline void tb_dsi_section(dvb_writer *w, uint32_t tid,
     size_t pl = b.len;
     dvb_write_u16(&b, 0);
     size_t ps = b.len;
-    tb_ior(&b, "srg", carousel, module, &key, 1, dii_tid);
+    tb_ior_tag(&b, "srg", carousel, module, &key, 1, dii_tid, assoc_tag);
     dvb_write_u8(&b, 0);                       /* downloadTaps_count */
     dvb_write_u8(&b, 0);                       /* serviceContextList_count */
     dvb_write_u16(&b, 0);                      /* userInfoLength */
@@ -170,6 +252,13 @@ static inline void tb_dsi_section(dvb_writer *w, uint32_t tid,
     dvb_writer_free(&m);
 }
 
+static inline void tb_dsi_section(dvb_writer *w, uint32_t tid,
+                                  uint32_t carousel, uint16_t module,
+                                  uint8_t key, uint32_t dii_tid)
+{
+    tb_dsi_section_tag(w, tid, carousel, module, key, dii_tid, 0x0001);
+}
+
 typedef struct {
     uint16_t id;
     uint8_t version;
@@ -178,9 +267,10 @@ typedef struct {
     uint32_t original_size;
 } tb_module;
 
-static inline void tb_dii_section(dvb_writer *w, uint32_t tid,
-                                  uint32_t download, uint16_t block,
-                                  const tb_module *mods, size_t n)
+static inline void tb_dii_section_tag(dvb_writer *w, uint32_t tid,
+                                      uint32_t download, uint16_t block,
+                                      const tb_module *mods, size_t n,
+                                      uint16_t assoc_tag)
 {
     dvb_writer b, m;
     dvb_writer_init(&b, 0);
@@ -205,7 +295,7 @@ static inline void tb_dii_section(dvb_writer *w, uint32_t tid,
         dvb_write_u8(&b, 1);                   /* taps_count */
         dvb_write_u16(&b, 0);
         dvb_write_u16(&b, 0x0017);             /* BIOP_OBJECT_USE */
-        dvb_write_u16(&b, 0x0001);
+        dvb_write_u16(&b, assoc_tag);
         dvb_write_u8(&b, 0);
         dvb_write_u8(&b, ui);
         if (ui) {
@@ -220,6 +310,13 @@ static inline void tb_dii_section(dvb_writer *w, uint32_t tid,
     tb_section(w, 0x3B, (uint16_t)tid, m.p, m.len);
     dvb_writer_free(&b);
     dvb_writer_free(&m);
+}
+
+static inline void tb_dii_section(dvb_writer *w, uint32_t tid,
+                                  uint32_t download, uint16_t block,
+                                  const tb_module *mods, size_t n)
+{
+    tb_dii_section_tag(w, tid, download, block, mods, n, 0x0001);
 }
 
 static inline void tb_ddb_section(dvb_writer *w, uint32_t download,

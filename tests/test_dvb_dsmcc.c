@@ -258,6 +258,122 @@ static void test_truncations(void **state)
     dvb_writer_free(&w);
 }
 
+/* ---- the checksum variant (13818-6 9.2.2) ---- */
+
+static void test_checksum_sections(void **state)
+{
+    (void)state;
+    uint8_t data[37];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 1);
+    dvb_writer b, m, w;
+    dvb_writer_init(&b, 0);
+    dvb_writer_init(&m, 0);
+    dvb_writer_init(&w, 0);
+    dvb_write_u16(&b, 4);
+    dvb_write_u8(&b, 1);
+    dvb_write_u8(&b, 0xFF);
+    dvb_write_u16(&b, 0);
+    dvb_write_bytes(&b, data, sizeof data);
+    tb_msg(&m, 0x1003, 77, b.p, b.len);
+    tb_section_checksum(&w, 0x3C, 4, m.p, m.len);
+    dvb_dsmcc_section s;
+    assert_int_equal(dvb_dsmcc_section_parse(w.p, w.len, &s), DVB_OK);
+    assert_false(s.section_syntax_indicator);
+    assert_true(s.private_indicator);
+    assert_true(s.checksum_variant);
+    assert_int_equal(s.payload_len, m.len);
+    /* Every prefix fails; every single bit flip in the section is caught
+     * (XOR of words detects any one-bit error). */
+    all_prefixes(w.p, w.len, parse_section);
+    for (size_t i = 3; i < w.len; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            w.p[i] ^= (uint8_t)(1u << bit);
+            dvb_err e = dvb_dsmcc_section_parse(w.p, w.len, &s);
+            if (e == DVB_OK)
+                fail_msg("flip of bit %u at %zu not caught", bit, i);
+            w.p[i] ^= (uint8_t)(1u << bit);
+        }
+    }
+    /* The receiver's checksum agrees with the one written here. */
+    uint32_t want = ((uint32_t)w.p[w.len - 4] << 24) |
+                    ((uint32_t)w.p[w.len - 3] << 16) |
+                    ((uint32_t)w.p[w.len - 2] << 8) | w.p[w.len - 1];
+    assert_int_equal(dvb_dsmcc_checksum(w.p, w.len - 4), want);
+    /* Syntax indicator 0 but a CRC_32 in the last bytes: accepted. */
+    dvb_writer c;
+    dvb_writer_init(&c, 0);
+    tb_section(&c, 0x3C, 4, m.p, m.len);
+    c.p[1] &= 0x7F;
+    uint32_t crc = dvb_crc32(c.p, c.len - 4);
+    dvb_patch_u32(&c, c.len - 4, crc);
+    assert_int_equal(dvb_dsmcc_section_parse(c.p, c.len, &s), DVB_OK);
+    /* ... and a damaged one refused. */
+    c.p[20] ^= 1;
+    assert_int_equal(dvb_dsmcc_section_parse(c.p, c.len, &s), DVB_ECRC);
+    /* A CRC section with a bad CRC is still refused. */
+    c.p[1] |= 0x80;
+    assert_int_equal(dvb_dsmcc_section_parse(c.p, c.len, &s), DVB_ECRC);
+    dvb_writer_free(&c);
+    dvb_writer_free(&b);
+    dvb_writer_free(&m);
+    dvb_writer_free(&w);
+}
+
+/* ---- Stream and StreamEvent objects ---- */
+
+static void test_biop_streams(void **state)
+{
+    (void)state;
+    static const uint16_t use[2] = { 0x0018, 0x000D };
+    static const uint16_t tag[2] = { 0x0011, 0x0012 };
+    static const char *const names[2] = { "start", "stop" };
+    static const uint16_t ids[2] = { 0x0101, 0x0102 };
+    dvb_writer w;
+    dvb_writer_init(&w, 0);
+    tb_biop_stream(&w, 9, 0, "news", use, tag, 1, NULL, NULL, 0);
+    size_t first = w.len;
+    tb_biop_stream(&w, 10, 1, "quiz", use, tag, 2, names, ids, 2);
+    dvb_biop_object o;
+    size_t used;
+    assert_int_equal(dvb_biop_message_parse(w.p, w.len, &used, &o), DVB_OK);
+    assert_int_equal(used, first);
+    assert_int_equal(o.kind, DVB_BIOP_STR);
+    assert_int_equal(o.stream.description_length, 4);
+    assert_memory_equal(o.stream.description, "news", 4);
+    assert_int_equal(o.stream.duration_aSeconds, 90);
+    assert_int_equal(o.stream.duration_aMicroSeconds, 500);
+    assert_int_equal(o.stream.taps_count, 1);
+    assert_int_equal(o.stream.taps[0].use, 0x0018);
+    assert_int_equal(o.stream.taps[0].association_tag, 0x0011);
+    assert_int_equal(o.stream.eventNames_count, 0);
+    dvb_biop_object_clear(&o);
+    assert_int_equal(dvb_biop_message_parse(w.p + first, w.len - first, &used,
+                                            &o), DVB_OK);
+    assert_int_equal(o.kind, DVB_BIOP_STE);
+    assert_int_equal(o.stream.taps_count, 2);
+    assert_int_equal(o.stream.eventNames_count, 2);
+    assert_int_equal(o.stream.eventName_length[1], 4);
+    assert_memory_equal(o.stream.eventName[1], "stop", 4);
+    assert_int_equal(o.stream.eventIds_count, 2);
+    assert_int_equal(o.stream.eventIds[3], 0x02);
+    dvb_biop_object_clear(&o);
+
+    /* Every truncation of either fails cleanly. */
+    all_prefixes(w.p, first, parse_biop);
+    all_prefixes(w.p + first, w.len - first, parse_biop);
+
+    /* An event count that lies about the bytes: refused before any
+     * allocation, and the framing still lets the caller skip it. */
+    size_t at = first + 12 + 1 + 1 + 4 + 4 + 2 + 1 + 4 + 4 + 4 + 3;
+    assert_int_equal(w.p[at], 0);
+    w.p[at] = 0xFF;
+    assert_int_equal(dvb_biop_message_parse(w.p + first, w.len - first, &used,
+                                            &o), DVB_ETRUNC);
+    assert_int_equal(used, w.len - first);
+    dvb_writer_free(&w);
+}
+
 /* ---- module assembly ---- */
 
 static void test_module_blocks_any_order(void **state)
@@ -332,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_module_blocks_any_order),
         cmocka_unit_test(test_module_limits),
         cmocka_unit_test(test_inflate_exact_size),
+        cmocka_unit_test(test_checksum_sections),
+        cmocka_unit_test(test_biop_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,12 @@ typedef struct {
     uint32_t dii_tid;
     int compress;              /* module 2 zlib-compressed */
     uint32_t bad_original;     /* non-zero: lie about original_size */
+    /* 0: the tree below; 1: no /a, a new /new.txt (module 2); 2: also a
+     * stream /tv, a stream event /quiz (module 1) and a directory /later
+     * in module 2 holding x.txt. */
+    int layout;
+    uint8_t mod1_version;      /* 0 means 1 */
+    int skip_mod1, skip_mod2;  /* leave a module's DDBs out of the cycle */
 } cycle_opts;
 
 /* One carousel cycle: DSI, DII, module 1 (gateway + directory /a with
@@ -116,21 +122,50 @@ static void put_cycle(dvb_writer *ts, uint8_t *cc, const cycle_opts *o)
     dvb_writer m1, m2, s;
     dvb_writer_init(&m1, 0);
     dvb_writer_init(&m2, 0);
-    tb_binding root[] = {
+    tb_binding root0[] = {
         { "hello.txt", "fil", 2, 3 },
         { "a", "dir", 1, 2 },
         { "loop", "dir", 1, 1 },               /* the gateway itself */
         { "hello.txt", "fil", 2, 4 },          /* duplicate name */
         { "missing", "fil", 2, 99 },           /* dangling */
     };
+    tb_binding root1[] = {
+        { "hello.txt", "fil", 2, 3 },
+        { "new.txt", "fil", 2, 5 },
+    };
+    tb_binding root2[] = {
+        { "hello.txt", "fil", 2, 3 },
+        { "a", "dir", 1, 2 },
+        { "tv", "str", 1, 5 },
+        { "quiz", "ste", 1, 6 },
+        { "later", "dir", 2, 7 },
+    };
     tb_binding a[] = {
         { "b.txt", "fil", 2, 4 },
         { "up", "dir", 1, 2 },                 /* itself */
     };
-    tb_biop_dir(&m1, "srg", 1, CAROUSEL, o->dii_tid, root, 5);
+    tb_binding later[] = { { "x.txt", "fil", 2, 4 } };
+    if (o->layout == 1)
+        tb_biop_dir(&m1, "srg", 1, CAROUSEL, o->dii_tid, root1, 2);
+    else if (o->layout == 2)
+        tb_biop_dir(&m1, "srg", 1, CAROUSEL, o->dii_tid, root2, 5);
+    else
+        tb_biop_dir(&m1, "srg", 1, CAROUSEL, o->dii_tid, root0, 5);
     tb_biop_dir(&m1, "dir", 2, CAROUSEL, o->dii_tid, a, 2);
+    if (o->layout == 2) {
+        static const uint16_t use[2] = { 0x0018, 0x000D };
+        static const uint16_t tag[2] = { 0x0021, 0x0022 };
+        static const char *const names[2] = { "go", "stop" };
+        static const uint16_t ids[2] = { 1, 2 };
+        tb_biop_stream(&m1, 5, 0, "video", use, tag, 1, NULL, NULL, 0);
+        tb_biop_stream(&m1, 6, 1, "quiz", use, tag, 2, names, ids, 2);
+    }
     tb_biop_file(&m2, 3, o->hello, strlen(o->hello));
     tb_biop_file(&m2, 4, "B", 1);
+    if (o->layout == 1)
+        tb_biop_file(&m2, 5, "N", 1);
+    if (o->layout == 2)
+        tb_biop_dir(&m2, "dir", 7, CAROUSEL, o->dii_tid, later, 1);
     uint8_t *m2p = m2.p;
     size_t m2len = m2.len;
     uint8_t *zbuf = NULL;
@@ -142,8 +177,9 @@ static void put_cycle(dvb_writer *ts, uint8_t *cc, const cycle_opts *o)
         m2p = zbuf;
         m2len = zl;
     }
+    uint8_t v1 = o->mod1_version ? o->mod1_version : 1;
     tb_module mods[2] = {
-        { 1, 1, (uint32_t)m1.len, 0, 0 },
+        { 1, v1, (uint32_t)m1.len, 0, 0 },
         { 2, o->mod2_version, (uint32_t)m2len, o->compress,
           o->bad_original ? o->bad_original : (uint32_t)m2.len },
     };
@@ -155,8 +191,10 @@ static void put_cycle(dvb_writer *ts, uint8_t *cc, const cycle_opts *o)
     tb_dii_section(&s, o->dii_tid, CAROUSEL, BLOCK, mods, 2);
     put_sec(ts, cc, &s);
     dvb_writer_free(&s);
-    put_module(ts, cc, 1, 1, m1.p, m1.len);
-    put_module(ts, cc, 2, o->mod2_version, m2p, m2len);
+    if (!o->skip_mod1)
+        put_module(ts, cc, 1, v1, m1.p, m1.len);
+    if (!o->skip_mod2)
+        put_module(ts, cc, 2, o->mod2_version, m2p, m2len);
     free(zbuf);
     dvb_writer_free(&m1);
     dvb_writer_free(&m2);
@@ -206,7 +244,8 @@ static void test_acquire_and_walk(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { "Hello", 1, 0x80000002u, 0, 0 };
+    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     events ev;
     dvb_receiver *r = make_rx(&ev, CPID, 0);
@@ -246,7 +285,8 @@ static void test_update_swaps_atomically(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { "Hello", 1, 0x80000002u, 0, 0 };
+    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     events ev;
     dvb_receiver *r = make_rx(&ev, CPID, 0);
@@ -258,7 +298,8 @@ static void test_update_swaps_atomically(void **state)
      * cut mid-way first: no half update is published. */
     dvb_writer up;
     dvb_writer_init(&up, 0);
-    cycle_opts o2 = { "Hello again", 2, 0x80010002u, 0, 0 };
+    cycle_opts o2 = { .hello = "Hello again", .mod2_version = 2,
+                     .dii_tid = 0x80010002u, .compress = 0, .bad_original = 0 };
     put_cycle(&up, &cc, &o2);
     assert_int_equal(dvb_receiver_push(r, up.p, up.len - 188), DVB_OK);
     assert_int_equal(ev.ready, 1);
@@ -289,7 +330,8 @@ static void test_compressed_module(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { "Squeezed squeezed squeezed", 1, 0x80000002u, 1, 0 };
+    cycle_opts o = { .hello = "Squeezed squeezed squeezed", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 1, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     events ev;
     dvb_receiver *r = make_rx(&ev, CPID, 0);
@@ -308,7 +350,8 @@ static void test_wrong_original_size(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { "Squeezed", 1, 0x80000002u, 1, 3 };
+    cycle_opts o = { .hello = "Squeezed", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 1, .bad_original = 3 };
     put_cycle(&ts, &cc, &o);
     events ev;
     dvb_receiver *r = make_rx(&ev, CPID, 0);
@@ -326,7 +369,8 @@ static void test_module_ceiling(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { "Hello", 1, 0x80000002u, 0, 0 };
+    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     put_cycle(&ts, &cc, &o);
     events ev;
@@ -336,6 +380,472 @@ static void test_module_ceiling(void **state)
     assert_int_equal(ev.errors, 1);            /* reported once, not per cycle */
     dvb_receiver_destroy(r);
     dvb_writer_free(&ts);
+}
+
+/* How many DDBs a cycle sends for module 1 and for module 2. */
+static void cycle_sizes(const cycle_opts *o, size_t *m1, size_t *m2)
+{
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    cycle_opts only1 = *o, only2 = *o;
+    only1.skip_mod2 = 1;
+    only2.skip_mod1 = 1;
+    cycle_opts none = *o;
+    none.skip_mod1 = none.skip_mod2 = 1;
+    /* Sizes from the byte counts of the DDB packets: a DDB section holds
+     * at most BLOCK bytes and fits in one packet, so each block is one
+     * packet (header bytes make the rest). */
+    put_cycle(&ts, &cc, &none);
+    size_t base = ts.len;
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    put_cycle(&ts, &cc, &only1);
+    *m1 = (ts.len - base) / 188;
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    put_cycle(&ts, &cc, &only2);
+    *m2 = (ts.len - base) / 188;
+    dvb_writer_free(&ts);
+}
+
+/* Version 1, then version 2 that changes one file in module 2 only, then
+ * version 3 that changes the tree (module 1) and adds a file: only what
+ * changed is fetched and assembled again, the change lists are exact,
+ * and a reader holding an older version keeps it. */
+static void test_update_refetches_only_changes(void **state)
+{
+    (void)state;
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    cycle_opts v1 = { .hello = "Hello", .mod2_version = 1,
+                      .dii_tid = 0x80000002u };
+    cycle_opts v2 = v1, v3 = v1;
+    v2.hello = "Hello again";
+    v2.mod2_version = 2;
+    v2.dii_tid = 0x80010002u;
+    v3 = v2;
+    v3.layout = 1;
+    v3.mod1_version = 2;
+    v3.mod2_version = 3;
+    v3.dii_tid = 0x80020002u;
+    size_t b1m1, b1m2, b2m1, b2m2, b3m1, b3m2;
+    cycle_sizes(&v1, &b1m1, &b1m2);
+    cycle_sizes(&v2, &b2m1, &b2m2);
+    cycle_sizes(&v3, &b3m1, &b3m2);
+    assert_int_equal(b1m1, b2m1);
+
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    put_cycle(&ts, &cc, &v1);
+    put_cycle(&ts, &cc, &v1);                  /* repetition: no new work */
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(ev.ready, 1);
+    assert_int_equal(p.modules_assembled, 2);
+    assert_int_equal(p.blocks_stored, b1m1 + b1m2);
+    assert_int_equal(ev.changed, 1);
+    assert_string_equal(ev.changes, "+/ +/a +/a/b.txt +/hello.txt ");
+    dvb_store *s1 = dvb_receiver_store(r);
+
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    put_cycle(&ts, &cc, &v2);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(ev.ready, 2);
+    assert_int_equal(ev.version, 0x80010002u);
+    /* Module 1 was reused: only module 2's blocks came in again. */
+    assert_int_equal(p.modules_assembled, 3);
+    assert_int_equal(p.blocks_stored, b1m1 + b1m2 + b2m2);
+    assert_int_equal(ev.changed, 2);
+    assert_string_equal(ev.changes, "~/hello.txt ");
+    dvb_store *s2 = dvb_receiver_store(r);
+
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    put_cycle(&ts, &cc, &v3);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(ev.ready, 3);
+    assert_int_equal(p.modules_assembled, 5);
+    assert_int_equal(p.blocks_stored, b1m1 + b1m2 + b2m2 + b3m1 + b3m2);
+    assert_string_equal(ev.changes, "-/a -/a/b.txt +/new.txt ");
+    dvb_store *s3 = dvb_receiver_store(r);
+    dvb_receiver_destroy(r);
+
+    /* Every reader still sees exactly the version it holds. */
+    expect_file(s1, "/hello.txt", "Hello");
+    expect_file(s1, "/a/b.txt", "B");
+    expect_file(s2, "/hello.txt", "Hello again");
+    expect_file(s2, "/a/b.txt", "B");
+    expect_file(s3, "/hello.txt", "Hello again");
+    expect_file(s3, "/new.txt", "N");
+    const uint8_t *d;
+    size_t l;
+    assert_int_equal(dvb_store_lookup(s3, "/a/b.txt", &d, &l), DVB_ENOENT);
+    assert_int_equal(dvb_store_lookup(s1, "/new.txt", &d, &l), DVB_ENOENT);
+    assert_int_equal(dvb_store_version(s1), 0x80000002u);
+    assert_int_equal(dvb_store_version(s3), 0x80020002u);
+    dvb_store_release(s1);
+    dvb_store_release(s2);
+    dvb_store_release(s3);
+    dvb_writer_free(&ts);
+}
+
+typedef struct {
+    char buf[512];
+} obj_log;
+
+static int walk_objects_fn(void *ud, const char *path,
+                           const dvb_object_info *info, const uint8_t *data)
+{
+    obj_log *w = ud;
+    static const char kinds[] = "fdseP";
+    size_t n = strlen(w->buf);
+    snprintf(w->buf + n, sizeof w->buf - n, "%c%s ", kinds[info->kind], path);
+    if (info->kind == DVB_OBJ_FILE)
+        assert_non_null(data);
+    else
+        assert_null(data);
+    return 0;
+}
+
+static void test_stream_objects(void **state)
+{
+    (void)state;
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    cycle_opts o = { .hello = "Hi", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .layout = 2 };
+    put_cycle(&ts, &cc, &o);
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_store *st = dvb_receiver_store(r);
+    assert_non_null(st);
+    assert_true(dvb_store_is_complete(st));
+    dvb_object_info info;
+    assert_int_equal(dvb_store_stat(st, "/tv", &info), DVB_OK);
+    assert_int_equal(info.kind, DVB_OBJ_STREAM);
+    assert_string_equal(info.description, "video");
+    assert_int_equal(info.duration_seconds, 90);
+    assert_int_equal(info.duration_microseconds, 500);
+    assert_int_equal(info.taps_count, 1);
+    assert_int_equal(info.taps[0].use, 0x0018);
+    assert_int_equal(info.taps[0].association_tag, 0x0021);
+    assert_int_equal(dvb_store_stat(st, "/quiz", &info), DVB_OK);
+    assert_int_equal(info.kind, DVB_OBJ_STREAM_EVENT);
+    assert_int_equal(info.event_names_count, 2);
+    assert_string_equal(info.event_names[0], "go");
+    assert_string_equal(info.event_names[1], "stop");
+    assert_int_equal(info.event_ids_count, 2);
+    assert_int_equal(info.event_ids[1], 2);
+    assert_int_equal(info.taps_count, 2);
+    assert_int_equal(dvb_store_stat(st, "/hello.txt", &info), DVB_OK);
+    assert_int_equal(info.kind, DVB_OBJ_FILE);
+    assert_int_equal(info.size, 2);
+    assert_int_equal(dvb_store_stat(st, "/a", &info), DVB_OK);
+    assert_int_equal(info.kind, DVB_OBJ_DIR);
+    assert_int_equal(dvb_store_stat(st, "/nope", &info), DVB_ENOENT);
+    /* Streams have no bytes. */
+    const uint8_t *d;
+    size_t l;
+    assert_int_equal(dvb_store_lookup(st, "/tv", &d, &l), DVB_ENOENT);
+    obj_log w = { "" };
+    assert_int_equal(dvb_store_walk_objects(st, walk_objects_fn, &w), 0);
+    assert_string_equal(w.buf, "d/ d/a f/a/b.txt f/hello.txt d/later "
+                               "f/later/x.txt e/quiz s/tv ");
+    /* The file walk stays files and directories only. */
+    walk_log fw = { "" };
+    assert_int_equal(dvb_store_walk(st, walk_fn, &fw), 0);
+    assert_string_equal(fw.buf,
+                        "// /a/ /a/b.txt /hello.txt /later/ /later/x.txt ");
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
+/* During acquisition the partial view tells "not yet" from "no such
+ * thing". */
+static void test_partial_view(void **state)
+{
+    (void)state;
+    cycle_opts o = { .hello = "Hi", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .layout = 2 };
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    uint8_t cc = 0;
+    const uint8_t *d;
+    size_t l;
+    dvb_object_info info;
+    assert_null(dvb_receiver_partial_store(r));  /* nothing yet */
+
+    /* DSI and DII only: the root has not arrived, so nothing can be
+     * ruled out. */
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    cycle_opts none = o;
+    none.skip_mod1 = none.skip_mod2 = 1;
+    put_cycle(&ts, &cc, &none);
+    /* Null packets after them: sync needs three packets in a row. */
+    for (int i = 0; i < 3; i++) {
+        uint8_t np[188] = { 0x47, 0x1F, 0xFF, 0x10 };
+        dvb_write_bytes(&ts, np, sizeof np);
+    }
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_store *p = dvb_receiver_partial_store(r);
+    assert_non_null(p);
+    assert_false(dvb_store_is_complete(p));
+    assert_int_equal(dvb_store_lookup(p, "/hello.txt", &d, &l), DVB_ENOTYET);
+    assert_int_equal(dvb_store_lookup(p, "/x/y", &d, &l), DVB_ENOTYET);
+    assert_int_equal(dvb_store_stat(p, "/", &info), DVB_ENOTYET);
+    dvb_store_release(p);
+
+    /* Module 1 (the root, /a, the streams): module 2 still missing. */
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    cycle_opts only1 = o;
+    only1.skip_mod2 = 1;
+    put_cycle(&ts, &cc, &only1);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_null(dvb_receiver_store(r));
+    p = dvb_receiver_partial_store(r);
+    assert_non_null(p);
+    assert_false(dvb_store_is_complete(p));
+    /* A file whose module has not arrived. */
+    assert_int_equal(dvb_store_lookup(p, "/hello.txt", &d, &l), DVB_ENOTYET);
+    assert_int_equal(dvb_store_lookup(p, "/a/b.txt", &d, &l), DVB_ENOTYET);
+    /* Under a directory whose module has not arrived. */
+    assert_int_equal(dvb_store_lookup(p, "/later/x.txt", &d, &l),
+                     DVB_ENOTYET);
+    assert_int_equal(dvb_store_lookup(p, "/later/zz", &d, &l), DVB_ENOTYET);
+    assert_int_equal(dvb_store_stat(p, "/later", &info), DVB_ENOTYET);
+    /* Names that directories which have arrived do not bind. */
+    assert_int_equal(dvb_store_lookup(p, "/nothere", &d, &l), DVB_ENOENT);
+    assert_int_equal(dvb_store_lookup(p, "/a/zz", &d, &l), DVB_ENOENT);
+    assert_int_equal(dvb_store_lookup(p, "/a/zz/deeper", &d, &l),
+                     DVB_ENOENT);
+    /* What has arrived is there already. */
+    assert_int_equal(dvb_store_stat(p, "/tv", &info), DVB_OK);
+    assert_int_equal(info.kind, DVB_OBJ_STREAM);
+    obj_log w = { "" };
+    assert_int_equal(dvb_store_walk_objects(p, walk_objects_fn, &w), 0);
+    assert_string_equal(w.buf, "d/ d/a P/a/b.txt P/hello.txt P/later "
+                               "e/quiz s/tv ");
+    /* Asking twice with nothing new gives the same view. */
+    dvb_store *p2 = dvb_receiver_partial_store(r);
+    assert_ptr_equal(p, p2);
+    dvb_store_release(p2);
+
+    /* Module 2: the store is complete; the partial view is it. */
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    put_cycle(&ts, &cc, &o);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_store *full = dvb_receiver_store(r);
+    assert_non_null(full);
+    p2 = dvb_receiver_partial_store(r);
+    assert_ptr_equal(full, p2);
+    assert_true(dvb_store_is_complete(p2));
+    expect_file(p2, "/later/x.txt", "B");
+    assert_int_equal(dvb_store_lookup(p2, "/later/zz", &d, &l), DVB_ENOENT);
+    /* The old partial view stays valid for its holder. */
+    assert_int_equal(dvb_store_lookup(p, "/hello.txt", &d, &l), DVB_ENOTYET);
+    dvb_store_release(p);
+    dvb_store_release(p2);
+    dvb_store_release(full);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
+/* A carousel whose modules do not fit max_store_bytes is refused whole
+ * with DVB_EV_OVER_LIMIT; with two DIIs, the first fitting and the
+ * second not, nothing is published either (not a tree with holes). */
+static void two_dii_carousel(dvb_writer *ts, uint8_t *cc, size_t big)
+{
+    dvb_writer m1, m2, s;
+    dvb_writer_init(&m1, 0);
+    dvb_writer_init(&m2, 0);
+    const uint32_t tid_a = 0x80000002u, tid_b = 0x80000004u;
+    tb_binding root[] = { { "small.txt", "fil", 1, 2 },
+                          { "big.bin", "fil", 2, 3 } };
+    tb_biop_dir(&m1, "srg", 1, CAROUSEL, tid_a, root, 2);
+    tb_biop_file(&m1, 2, "S", 1);
+    /* The binding to big.bin names DII B in its tap: patch the selector
+     * of the second binding's IOR from tid_a to tid_b. */
+    for (size_t i = m1.len; i-- > 4;) {
+        if (m1.p[i - 3] == 0x80 && m1.p[i - 2] == 0 && m1.p[i - 1] == 0 &&
+            m1.p[i] == 0x02) {
+            m1.p[i] = 0x04;
+            break;
+        }
+    }
+    uint8_t *bigdata = calloc(big, 1);
+    assert_non_null(bigdata);
+    tb_biop_file(&m2, 3, bigdata, big);
+    free(bigdata);
+    tb_module ma[1] = { { 1, 1, (uint32_t)m1.len, 0, 0 } };
+    tb_module mb[1] = { { 2, 1, (uint32_t)m2.len, 0, 0 } };
+    dvb_writer_init(&s, 0);
+    tb_dsi_section(&s, 0x80000000u, CAROUSEL, 1, 1, tid_a);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+    dvb_writer_init(&s, 0);
+    tb_dii_section(&s, tid_a, CAROUSEL, BLOCK, ma, 1);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+    put_module(ts, cc, 1, 1, m1.p, m1.len);
+    dvb_writer_init(&s, 0);
+    tb_dii_section(&s, tid_b, CAROUSEL, BLOCK, mb, 1);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+    put_module(ts, cc, 2, 1, m2.p, m2.len);
+    dvb_writer_free(&m1);
+    dvb_writer_free(&m2);
+}
+
+static void test_over_limit_never_half_loaded(void **state)
+{
+    (void)state;
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    two_dii_carousel(&ts, &cc, 5000);
+    two_dii_carousel(&ts, &cc, 5000);
+
+    /* Without a ceiling: both DIIs, one store with both files.  Module 1
+     * completes before DII B arrives, but its reference into DII B keeps
+     * the store from being published early. */
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 1);
+    assert_string_equal(ev.changes, "+/ +/big.bin +/small.txt ");
+    dvb_receiver_destroy(r);
+
+    /* With room for module 1 only. */
+    memset(&ev, 0, sizeof ev);
+    dvb_receiver_config cfg = {
+        .pid = CPID, .service_id = -1, .carousel_id = -1,
+        .max_store_bytes = 2000,
+        .log = on_log, .on_event = on_event, .ud = &ev,
+    };
+    assert_int_equal(dvb_receiver_create(&cfg, &r), DVB_OK);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 0);
+    assert_int_equal(ev.over_limit, 1);        /* once, not per cycle */
+    assert_non_null(strstr(ev.last_message, "store ceiling"));
+    assert_null(dvb_receiver_store(r));
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_true(p.over_limit);
+    dvb_receiver_destroy(r);
+
+    /* One DII over the per-module ceiling. */
+    memset(&ev, 0, sizeof ev);
+    cfg.max_store_bytes = 0;
+    cfg.max_module_bytes = 1000;
+    assert_int_equal(dvb_receiver_create(&cfg, &r), DVB_OK);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 0);
+    assert_int_equal(ev.over_limit, 1);
+    assert_non_null(strstr(ev.last_message, "per-module ceiling"));
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
+/* A 3 MB module, compressed and not, with blocks sent in reverse order
+ * and every other one twice. */
+static void big_module(int compress)
+{
+    const size_t size = 3u << 20;
+    const uint16_t block = 4066;
+    uint8_t *content = malloc(size);
+    assert_non_null(content);
+    uint64_t seed = 99;
+    for (size_t i = 0; i < size; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        /* Compressible but not trivially: runs of random bytes. */
+        content[i] = (uint8_t)((i / 64) % 3 ? (seed >> 56) : (i & 0xFF));
+    }
+    dvb_writer m1, m2, s, ts;
+    dvb_writer_init(&m1, 0);
+    dvb_writer_init(&m2, 0);
+    dvb_writer_init(&ts, 0);
+    tb_binding root[] = { { "big.bin", "fil", 2, 3 } };
+    tb_biop_dir(&m1, "srg", 1, CAROUSEL, 0x80000002u, root, 1);
+    tb_biop_file(&m2, 3, content, size);
+    uint8_t *m2p = m2.p;
+    size_t m2len = m2.len;
+    uint8_t *zbuf = NULL;
+    if (compress) {
+        uLongf zl = compressBound(m2.len);
+        zbuf = malloc(zl);
+        assert_non_null(zbuf);
+        assert_int_equal(compress2(zbuf, &zl, m2.p, m2.len, 6), Z_OK);
+        m2p = zbuf;
+        m2len = zl;
+    }
+    tb_module mods[2] = { { 1, 1, (uint32_t)m1.len, 0, 0 },
+                          { 2, 1, (uint32_t)m2len, compress,
+                            (uint32_t)m2.len } };
+    uint8_t cc = 0;
+    /* One section per put_sec: a section may only start in a packet
+     * with payload_unit_start_indicator set (13818-1 2.4.3.3). */
+    dvb_writer_init(&s, 0);
+    tb_dsi_section(&s, 0x80000000u, CAROUSEL, 1, 1, 0x80000002u);
+    put_sec(&ts, &cc, &s);
+    dvb_writer_free(&s);
+    dvb_writer_init(&s, 0);
+    tb_dii_section(&s, 0x80000002u, CAROUSEL, block, mods, 2);
+    put_sec(&ts, &cc, &s);
+    dvb_writer_free(&s);
+    dvb_writer_init(&s, 0);
+    tb_ddb_section(&s, CAROUSEL, 1, 1, 0, m1.p, m1.len);
+    put_sec(&ts, &cc, &s);
+    dvb_writer_free(&s);
+    size_t nb = (m2len + block - 1) / block;
+    for (size_t k = nb; k-- > 0;) {
+        size_t off = k * block;
+        size_t n = m2len - off < block ? m2len - off : block;
+        dvb_writer_init(&s, 0);
+        tb_ddb_section(&s, CAROUSEL, 2, 1, (uint16_t)k, m2p + off, n);
+        put_sec(&ts, &cc, &s);
+        if (k % 2)
+            put_sec(&ts, &cc, &s);             /* the same block again */
+        dvb_writer_free(&s);
+    }
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 1);
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.blocks_stored, 1 + nb);  /* repeats not stored */
+    dvb_store *st = dvb_receiver_store(r);
+    const uint8_t *d;
+    size_t l;
+    assert_int_equal(dvb_store_lookup(st, "/big.bin", &d, &l), DVB_OK);
+    assert_int_equal(l, size);
+    assert_memory_equal(d, content, size);
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+    free(zbuf);
+    free(content);
+    dvb_writer_free(&m1);
+    dvb_writer_free(&m2);
+    dvb_writer_free(&ts);
+}
+
+static void test_big_modules(void **state)
+{
+    (void)state;
+    big_module(0);
+    big_module(1);
 }
 
 /* ---- PAT / PMT ---- */
@@ -406,7 +916,8 @@ static void test_pat_pmt_discovery(void **state)
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
     put_psi(&ts, CAROUSEL);
-    cycle_opts o = { "Found", 1, 0x80000002u, 0, 0 };
+    cycle_opts o = { .hello = "Found", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     events ev;
     dvb_receiver *r = make_rx(&ev, -1, 0);
@@ -434,7 +945,8 @@ static void test_pmt_other_carousel_ignored(void **state)
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
     put_psi(&ts, 1234);
-    cycle_opts o = { "Found", 1, 0x80000002u, 0, 0 };
+    cycle_opts o = { .hello = "Found", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     events ev;
     memset(&ev, 0, sizeof ev);
@@ -459,7 +971,8 @@ static void test_garbage_and_corruption(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { "Hello", 1, 0x80000002u, 0, 0 };
+    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
+                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
     put_cycle(&ts, &cc, &o);
     uint64_t seed = 12345;
     for (int round = 0; round < 200; round++) {
@@ -517,6 +1030,11 @@ int main(void)
         cmocka_unit_test(test_compressed_module),
         cmocka_unit_test(test_wrong_original_size),
         cmocka_unit_test(test_module_ceiling),
+        cmocka_unit_test(test_update_refetches_only_changes),
+        cmocka_unit_test(test_stream_objects),
+        cmocka_unit_test(test_partial_view),
+        cmocka_unit_test(test_over_limit_never_half_loaded),
+        cmocka_unit_test(test_big_modules),
         cmocka_unit_test(test_pat_pmt_discovery),
         cmocka_unit_test(test_pmt_other_carousel_ignored),
         cmocka_unit_test(test_garbage_and_corruption),
