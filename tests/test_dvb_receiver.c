@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "dvb/dvb.h"
+#include "dvb/dvb_psi.h"
 #include "tests/dvb_test_build.h"
 
 #define CAROUSEL 77u
@@ -80,9 +81,12 @@ static void on_log(void *ud, dvb_log_level level, const char *msg)
         fprintf(stderr, "dvb[%d]: %s\n", (int)level, msg);
 }
 
+/* The PID put_sec writes to (tests that move the carousel change it). */
+static uint16_t g_pid = CPID;
+
 static void put_sec(dvb_writer *ts, uint8_t *cc, const dvb_writer *sec)
 {
-    tb_packetise(ts, CPID, cc, sec->p, sec->len);
+    tb_packetise(ts, g_pid, cc, sec->p, sec->len);
 }
 
 /* Blocks of a module as DDB sections. */
@@ -850,18 +854,24 @@ static void test_big_modules(void **state)
 
 /* ---- PAT / PMT ---- */
 
-static void psi_section(dvb_writer *w, uint8_t table_id, uint16_t ext,
-                        const uint8_t *body, size_t len)
+static void psi_section_v(dvb_writer *w, uint8_t table_id, uint16_t ext,
+                          uint8_t version, const uint8_t *body, size_t len)
 {
     size_t start = w->len;
     dvb_write_u8(w, table_id);
     dvb_write_u16(w, (uint16_t)(0xB000u | (5u + len + 4u)));
     dvb_write_u16(w, ext);
-    dvb_write_u8(w, 0xC1);
+    dvb_write_u8(w, (uint8_t)(0xC1 | (version << 1)));
     dvb_write_u8(w, 0);
     dvb_write_u8(w, 0);
     dvb_write_bytes(w, body, len);
     dvb_write_u32(w, dvb_crc32(w->p + start, w->len - start));
+}
+
+static void psi_section(dvb_writer *w, uint8_t table_id, uint16_t ext,
+                        const uint8_t *body, size_t len)
+{
+    psi_section_v(w, table_id, ext, 0, body, len);
 }
 
 static void put_psi(dvb_writer *ts, uint32_t carousel_in_pmt)
@@ -1022,6 +1032,331 @@ static void test_bad_arguments(void **state)
     assert_non_null(dvb_strerror(DVB_EUNSUPPORTED));
 }
 
+/* ---- PSI: signalling variants, SDT, carousels over several PIDs,
+ * PMT updates ---- */
+
+typedef struct {
+    uint8_t version;           /* PMT version_number */
+    int carousel;              /* 0: the PMT signals no carousel */
+    uint16_t pid;              /* the carousel's (DSI) stream */
+    int dbid;                  /* data_broadcast_id 0x0106 */
+    int cid;                   /* carousel_identifier CAROUSEL */
+    int span;                  /* streams 0x201 (tag 2) and 0x202 (tag 3) */
+} pmt_opts;
+
+static void put_pmt(dvb_writer *ts, uint8_t *cc, const pmt_opts *o)
+{
+    uint8_t pmt[128];
+    size_t n = 0;
+    pmt[n++] = 0xFF;                           /* PCR_PID 0x1FFF */
+    pmt[n++] = 0xFF;
+    pmt[n++] = 0xF0;
+    pmt[n++] = 0x00;
+    if (o->carousel) {
+        pmt[n++] = 0x0B;
+        pmt[n++] = (uint8_t)(0xE0 | (o->pid >> 8));
+        pmt[n++] = (uint8_t)o->pid;
+        size_t len_at = n;
+        n += 2;
+        pmt[n++] = 0x52;                       /* stream_identifier, tag 1 */
+        pmt[n++] = 1;
+        pmt[n++] = 0x01;
+        if (o->dbid) {
+            pmt[n++] = 0x66;
+            pmt[n++] = 2;
+            pmt[n++] = 0x01;
+            pmt[n++] = 0x06;
+        }
+        if (o->cid) {
+            pmt[n++] = 0x13;
+            pmt[n++] = 4;
+            pmt[n++] = 0;
+            pmt[n++] = 0;
+            pmt[n++] = 0;
+            pmt[n++] = CAROUSEL;
+        }
+        size_t dl = n - len_at - 2;
+        pmt[len_at] = (uint8_t)(0xF0 | (dl >> 8));
+        pmt[len_at + 1] = (uint8_t)dl;
+    }
+    if (o->span) {
+        for (uint8_t t = 2; t <= 3; t++) {
+            uint16_t pid = (uint16_t)(0x1FF + t);
+            pmt[n++] = 0x0B;
+            pmt[n++] = (uint8_t)(0xE0 | (pid >> 8));
+            pmt[n++] = (uint8_t)pid;
+            pmt[n++] = 0xF0;
+            pmt[n++] = 3;
+            pmt[n++] = 0x52;
+            pmt[n++] = 1;
+            pmt[n++] = t;
+        }
+    }
+    dvb_writer s;
+    dvb_writer_init(&s, 0);
+    psi_section_v(&s, 0x02, 7, o->version, pmt, n);
+    tb_packetise(ts, 0x100, cc, s.p, s.len);
+    dvb_writer_free(&s);
+}
+
+static void put_pat_sdt(dvb_writer *ts, uint8_t *cc0, uint8_t *cc11,
+                        const char *name, size_t name_len)
+{
+    static const uint8_t pat[] = { 0x00, 0x07, 0xE1, 0x00 };  /* 7 -> 0x100 */
+    dvb_writer s;
+    dvb_writer_init(&s, 0);
+    psi_section(&s, 0x00, 1, pat, sizeof pat);
+    tb_packetise(ts, 0, cc0, s.p, s.len);
+    dvb_writer_free(&s);
+    if (!name)
+        return;
+    /* SDT actual (EN 300 468 5.2.3) with one service_descriptor (6.2.33). */
+    uint8_t sdt[300];
+    size_t n = 0;
+    sdt[n++] = 0x23;                           /* original_network_id */
+    sdt[n++] = 0x3A;
+    sdt[n++] = 0xFF;
+    sdt[n++] = 0x00;                           /* service_id 7 */
+    sdt[n++] = 0x07;
+    sdt[n++] = 0xFC;
+    size_t dl = 2 + 1 + 1 + 3 + 1 + name_len;
+    sdt[n++] = (uint8_t)(0x80 | (dl >> 8));    /* running, loop length */
+    sdt[n++] = (uint8_t)dl;
+    sdt[n++] = 0x48;
+    sdt[n++] = (uint8_t)(dl - 2);
+    sdt[n++] = 0x0C;                           /* service_type: data */
+    sdt[n++] = 3;
+    memcpy(sdt + n, "Gov", 3);
+    n += 3;
+    sdt[n++] = (uint8_t)name_len;
+    memcpy(sdt + n, name, name_len);
+    n += name_len;
+    dvb_writer_init(&s, 0);
+    psi_section(&s, 0x42, 1, sdt, n);
+    tb_packetise(ts, 0x11, cc11, s.p, s.len);
+    dvb_writer_free(&s);
+}
+
+static dvb_receiver *make_psi_rx(events *ev)
+{
+    return make_rx(ev, -1, 0);
+}
+
+static void push_all(dvb_receiver *r, dvb_writer *ts)
+{
+    assert_int_equal(dvb_receiver_push(r, ts->p, ts->len), DVB_OK);
+    dvb_writer_free(ts);
+    dvb_writer_init(ts, 0);
+}
+
+/* The carousel found by data_broadcast_id alone, by carousel_identifier
+ * alone, and not at all without either; the SDT names the service. */
+static void test_psi_signalling_and_sdt(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        dvb_writer ts;
+        dvb_writer_init(&ts, 0);
+        uint8_t cc0 = 0, cc11 = 0, ccp = 0, cc = 0;
+        static const char name[] = "\x15" "Cyngor Sir G\xc3\xa2r";
+        put_pat_sdt(&ts, &cc0, &cc11, name, sizeof name - 1);
+        pmt_opts po = { 0, 1, CPID, variant == 0, variant == 1, 0 };
+        put_pmt(&ts, &ccp, &po);
+        g_pid = CPID;
+        cycle_opts o = { .hello = "Hi", .mod2_version = 1,
+                         .dii_tid = 0x80000002u };
+        put_cycle(&ts, &cc, &o);
+        events ev;
+        dvb_receiver *r = make_psi_rx(&ev);
+        push_all(r, &ts);
+        if (variant == 2) {
+            /* A stream of type 0x0B without either descriptor is some
+             * other DSM-CC use, not an object carousel for us. */
+            assert_int_equal(ev.found, 0);
+            assert_int_equal(ev.ready, 0);
+        } else {
+            assert_int_equal(ev.found, 1);
+            assert_int_equal(ev.ready, 1);
+            assert_int_equal(ev.named, 1);
+            assert_string_equal(dvb_receiver_service_name(r),
+                                "Cyngor Sir G\xc3\xa2r");
+            dvb_progress p;
+            dvb_receiver_progress(r, &p);
+            assert_int_equal(p.service_id, 7);
+        }
+        dvb_receiver_destroy(r);
+        dvb_writer_free(&ts);
+    }
+}
+
+static void test_dvb_text(void **state)
+{
+    (void)state;
+    char out[64];
+    /* Default table (ISO/IEC 6937): 0xC2 is the acute accent before its
+     * letter; 0x8A is a line break, 0x86/0x87 emphasis on/off. */
+    static const uint8_t t6937[] = { 'C', 'a', 'f', 0xC2, 'e', 0x8A, 0x86,
+                                     'x', 0x87 };
+    assert_int_equal(dvb_text_to_utf8(t6937, sizeof t6937, out,
+                                                sizeof out), DVB_OK);
+    assert_string_equal(out, "Caf\xc3\xa9 x");
+    /* 0x10 0x00 0x0F: ISO/IEC 8859-15, where 0xA4 is the euro sign. */
+    static const uint8_t t15[] = { 0x10, 0x00, 0x0F, 0xA4, '5' };
+    assert_int_equal(dvb_text_to_utf8(t15, sizeof t15, out,
+                                                sizeof out), DVB_OK);
+    assert_string_equal(out, "\xe2\x82\xac" "5");
+    /* 0x01: ISO/IEC 8859-5 (Cyrillic). */
+    static const uint8_t t5[] = { 0x01, 0xB0 };
+    assert_int_equal(dvb_text_to_utf8(t5, sizeof t5, out,
+                                                sizeof out), DVB_OK);
+    assert_string_equal(out, "\xd0\x90");
+    /* Unknown tables, truncated selectors, bad UTF-8, too long. */
+    static const uint8_t bad1[] = { 0x1F, 'a' };
+    assert_int_equal(dvb_text_to_utf8(bad1, 2, out, sizeof out),
+                     DVB_EUNSUPPORTED);
+    static const uint8_t bad2[] = { 0x10, 0x00 };
+    assert_int_not_equal(dvb_text_to_utf8(bad2, 2, out, sizeof out),
+                         DVB_OK);
+    static const uint8_t bad3[] = { 0x15, 0xC3 };
+    assert_int_equal(dvb_text_to_utf8(bad3, 2, out, sizeof out),
+                     DVB_ESYNTAX);
+    static const uint8_t longs[] = { 0x15, 'a', 'b', 'c', 'd' };
+    assert_int_equal(dvb_text_to_utf8(longs, 5, out, 3), DVB_ELIMIT);
+    assert_true(strlen(out) < 3);
+    /* Every prefix of each is handled. */
+    const uint8_t *all[] = { t6937, t15, t5 };
+    size_t lens[] = { sizeof t6937, sizeof t15, sizeof t5 };
+    for (size_t k = 0; k < 3; k++)
+        for (size_t n = 0; n <= lens[k]; n++) {
+            uint8_t *c = malloc(n ? n : 1);
+            assert_non_null(c);
+            memcpy(c, all[k], n);
+            dvb_text_to_utf8(c, n, out, sizeof out);
+            free(c);
+        }
+}
+
+/* DSI on the carousel's stream, DII and DDBs on two others found
+ * through the taps' association tags and the PMT's component tags. */
+static void test_carousel_spans_pids(void **state)
+{
+    (void)state;
+    dvb_writer ts, m1, m2, s;
+    dvb_writer_init(&ts, 0);
+    dvb_writer_init(&m1, 0);
+    dvb_writer_init(&m2, 0);
+    uint8_t cc0 = 0, cc11 = 0, ccp = 0, cca = 0, ccb = 0, ccc = 0;
+    put_pat_sdt(&ts, &cc0, &cc11, NULL, 0);
+    pmt_opts po = { 0, 1, CPID, 1, 1, 1 };
+    put_pmt(&ts, &ccp, &po);
+    tb_binding root[] = { { "hello.txt", "fil", 2, 3 } };
+    tb_biop_dir(&m1, "srg", 1, CAROUSEL, 0x80000002u, root, 1);
+    tb_biop_file(&m2, 3, "Far away", 8);
+    tb_module mods[2] = { { 1, 1, (uint32_t)m1.len, 0, 0 },
+                          { 2, 1, (uint32_t)m2.len, 0, 0 } };
+    for (int cycle = 0; cycle < 2; cycle++) {
+        dvb_writer_init(&s, 0);
+        tb_dsi_section_tag(&s, 0x80000000u, CAROUSEL, 1, 1, 0x80000002u, 2);
+        g_pid = CPID;
+        put_sec(&ts, &cca, &s);
+        dvb_writer_free(&s);
+        dvb_writer_init(&s, 0);
+        tb_dii_section_tag(&s, 0x80000002u, CAROUSEL, BLOCK, mods, 2, 3);
+        g_pid = 0x201;
+        put_sec(&ts, &ccb, &s);
+        dvb_writer_free(&s);
+        g_pid = 0x202;
+        put_module(&ts, &ccc, 1, 1, m1.p, m1.len);
+        put_module(&ts, &ccc, 2, 1, m2.p, m2.len);
+    }
+    g_pid = CPID;
+    events ev;
+    dvb_receiver *r = make_psi_rx(&ev);
+    push_all(r, &ts);
+    assert_int_equal(ev.ready, 1);
+    dvb_store *st = dvb_receiver_store(r);
+    expect_file(st, "/hello.txt", "Far away");
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+    dvb_writer_free(&m1);
+    dvb_writer_free(&m2);
+}
+
+/* A new PMT version moves the carousel to another PID, then drops it. */
+static void test_pmt_update_retargets(void **state)
+{
+    (void)state;
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc0 = 0, cc11 = 0, ccp = 0, cca = 0, ccb = 0;
+    put_pat_sdt(&ts, &cc0, &cc11, NULL, 0);
+    pmt_opts po = { 0, 1, CPID, 1, 1, 0 };
+    put_pmt(&ts, &ccp, &po);
+    cycle_opts o = { .hello = "Here", .mod2_version = 1,
+                     .dii_tid = 0x80000002u };
+    g_pid = CPID;
+    put_cycle(&ts, &cca, &o);
+    events ev;
+    dvb_receiver *r = make_psi_rx(&ev);
+    push_all(r, &ts);
+    assert_int_equal(ev.ready, 1);
+    dvb_store *s1 = dvb_receiver_store(r);
+
+    /* Version 1 of the PMT: the carousel is now on 0x0210 (new content
+     * there; the old PID keeps sending the old one, which is ignored). */
+    pmt_opts po2 = { 1, 1, 0x210, 1, 1, 0 };
+    put_pmt(&ts, &ccp, &po2);
+    cycle_opts o2 = o;
+    o2.hello = "Moved";
+    o2.mod2_version = 2;
+    o2.dii_tid = 0x80010002u;
+    g_pid = 0x210;
+    put_cycle(&ts, &ccb, &o2);
+    g_pid = CPID;
+    put_cycle(&ts, &cca, &o);
+    push_all(r, &ts);
+    assert_int_equal(ev.moved, 1);
+    assert_int_equal(ev.ready, 2);
+    assert_string_equal(ev.changes, "~/hello.txt ");
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.pid, 0x210);
+    dvb_store *s2 = dvb_receiver_store(r);
+    expect_file(s2, "/hello.txt", "Moved");
+
+    /* Version 2: no carousel any more.  The last store stays. */
+    pmt_opts po3 = { 2, 0, 0, 0, 0, 0 };
+    put_pmt(&ts, &ccp, &po3);
+    g_pid = 0x210;
+    put_cycle(&ts, &ccb, &o2);
+    push_all(r, &ts);
+    assert_int_equal(ev.lost, 1);
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.pid, -1);
+    dvb_store *s3 = dvb_receiver_store(r);
+    assert_ptr_equal(s3, s2);
+
+    /* Version 3: back on 0x0210. */
+    put_pmt(&ts, &ccp, &(pmt_opts){ 3, 1, 0x210, 1, 1, 0 });
+    o2.hello = "Back";
+    o2.mod2_version = 3;
+    o2.dii_tid = 0x80020002u;
+    put_cycle(&ts, &ccb, &o2);
+    push_all(r, &ts);
+    g_pid = CPID;
+    assert_int_equal(ev.ready, 3);
+    dvb_store *s4 = dvb_receiver_store(r);
+    expect_file(s4, "/hello.txt", "Back");
+    expect_file(s1, "/hello.txt", "Here");
+    dvb_store_release(s1);
+    dvb_store_release(s2);
+    dvb_store_release(s3);
+    dvb_store_release(s4);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1037,6 +1372,10 @@ int main(void)
         cmocka_unit_test(test_big_modules),
         cmocka_unit_test(test_pat_pmt_discovery),
         cmocka_unit_test(test_pmt_other_carousel_ignored),
+        cmocka_unit_test(test_psi_signalling_and_sdt),
+        cmocka_unit_test(test_dvb_text),
+        cmocka_unit_test(test_carousel_spans_pids),
+        cmocka_unit_test(test_pmt_update_retargets),
         cmocka_unit_test(test_garbage_and_corruption),
         cmocka_unit_test(test_bad_arguments),
     };
