@@ -3,24 +3,31 @@
  * into an MPEG-2 transport stream carrying it as a DSM-CC object carousel
  * (ISO/IEC 13818-6, ETSI EN 301 192, TR 101 202, ES 202 184).
  *
- * Subcommands are dispatched from a table so that later ones (update,
- * inspect, extract, play) slot in beside build and validate.  Everything
- * that knows about carousels is in liboc (carousel/oc_*.h); this file
- * only parses options, prints and handles files.
+ * Subcommands are dispatched from a table (commands[] at the end) so
+ * that new ones slot in beside build, update, validate and play with one
+ * line each.  Everything that knows about carousels is in liboc
+ * (carousel/oc_*.h); this file only parses options, prints and handles
+ * files.  The one piece of global state is the SIGUSR1 flag of `play`,
+ * which a signal handler can only reach that way.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "carousel/oc_build.h"
 #include "carousel/oc_content.h"
 #include "carousel/oc_dsmcc.h"
+#include "carousel/oc_inspect.h"
+#include "carousel/oc_play.h"
+#include "carousel/oc_state.h"
 #include "carousel/oc_tree.h"
 
 #define PROG "civictv-carousel"
-#define PROG_VERSION "0.1.0"
+#define PROG_VERSION "0.2.0"
 
 /* Exit codes: 0 done, 1 the content or the build failed, 2 usage. */
 enum { EXIT_BUILD = 1, EXIT_USAGE = 2 };
@@ -30,12 +37,18 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: " PROG " build [options] CONTENT_DIR -o OUT.ts\n"
 "       " PROG " build --raw [options] DIR -o OUT.ts\n"
+"       " PROG " update OUT.ts.state NEW_CONTENT_DIR -o NEW.ts [options]\n"
 "       " PROG " validate CONTENT_DIR\n"
+"       " PROG " play IN.ts --udp HOST:PORT --bitrate R [--loop] [--rtp]\n"
+"                [--then NEXT.ts [--after-cycles N]]\n"
+"       " PROG " inspect [--pid PID] [--service N] [--carousel-id N] IN.ts\n"
+"       " PROG " extract [--pid PID] [--service N] [--carousel-id N] IN.ts OUT_DIR\n"
 "       " PROG " --help | --version\n"
 "\n"
 "build: validate a civictv content folder and write a transport stream\n"
-"carrying it as a DSM-CC object carousel (PAT, PMT, DSI, DII, DDBs).\n"
-"Nothing is written unless the content is valid.\n"
+"carrying it as a DSM-CC object carousel (PAT, PMT, DSI, DII, DDBs), and\n"
+"OUT.ts.state beside it for later updates.  Nothing is written unless the\n"
+"content is valid.\n"
 "\n"
 "  -o, --output FILE    the transport stream to write (required)\n"
 "  --raw                carry any folder as it is, without content checks\n"
@@ -48,10 +61,24 @@ static void usage(FILE *f)
 "  --block-size N       DDB block size, 16..4066 (default 4066)\n"
 "  --module-size N[K|M] target largest module (default 64K); a bigger\n"
 "                       file gets a module of its own\n"
-"  --compress MODE      auto (when it shrinks a module), none or all\n"
+"  --compress MODE      auto (when it shrinks a module), always or never\n"
 "                       (default auto; zlib, per module)\n"
+"  --carousel-bitrate R bit/s of the carousel (k and M suffixes: 1M)\n"
+"  --ts-bitrate R       bit/s of the whole stream; null packets fill it\n"
 "  --cycles N           times the whole carousel is sent (default 2)\n"
+"  --duration S         cycles until S seconds of stream (needs a bitrate)\n"
+"  --first-share P      percent of the carousel bitrate spent repeating\n"
+"                       the first screen's modules (0..50, default 10)\n"
 "  --boot-priority N    boot_priority_hint 0..3 (default 1)\n"
+"  --progress           progress bar on stderr even when not a terminal\n"
+"\n"
+"update: rebuild from the state of an earlier build with the same ids;\n"
+"only modules whose content changed get a new version.  Takes the rate,\n"
+"cycle and progress options; ids and sizes come from the state file.\n"
+"\n"
+"play: send IN.ts over UDP, 7 packets a datagram, paced to R bit/s;\n"
+"--loop repeats the last file; --then switches to NEXT.ts after N passes\n"
+"(--after-cycles) or on SIGUSR1, where no section is half sent.\n"
 "\n"
 "Numbers may be decimal or 0x-prefixed hexadecimal.\n"
 "See docs/carousel.md for what is signalled and why.\n");
@@ -103,46 +130,90 @@ typedef struct {
     oc_build_config cfg;
     const char *dir;
     const char *out;
+    const char *state;            /* update: the earlier build's state */
     int raw;
+    int progress;
+    int have_cycles, have_duration;
 } build_args;
 
-/* One numeric option: name, range, where it goes. */
+/* One numeric option: name, range, where it goes; ids are refused by
+ * update (they come from the state file). */
 typedef struct {
     const char *name;
     unsigned long lo, hi;
     int suffix;
     const char *range;
+    int is_id;
 } num_opt;
 
-static const num_opt num_opts[] = {
-    { "--pmt-pid", 0x10, 0x1FFE, 0, "0x0010..0x1FFE" },
-    { "--pid", 0x10, 0x1FFE, 0, "0x0010..0x1FFE" },
-    { "--service-id", 1, 0xFFFF, 0, "1..65535" },
-    { "--tsid", 0, 0xFFFF, 0, "0..65535" },
-    { "--carousel-id", 0, 0xFFFFFFFFul, 0, "0..4294967295" },
-    { "--component-tag", 0, 0xFF, 0, "0..255" },
-    { "--block-size", OC_BLOCK_SIZE_MIN, OC_BLOCK_MAX, 0, "16..4066" },
-    { "--module-size", OC_MODULE_SIZE_MIN, OC_MODULE_SIZE_MAX, 1,
-      "1K..64M" },
-    { "--cycles", 1, OC_CYCLES_MAX, 0, "1..10000" },
-    { "--boot-priority", 0, 3, 0, "0..3" },
+enum {
+    O_PMT_PID, O_PID, O_SERVICE, O_TSID, O_CAROUSEL, O_TAG, O_BLOCK,
+    O_MODSIZE, O_CYCLES, O_BOOT, O_DURATION, O_SHARE, O_COUNT
 };
 
-static void set_num(oc_build_config *c, size_t which, unsigned long v)
+static const num_opt num_opts[O_COUNT] = {
+    [O_PMT_PID] = { "--pmt-pid", 0x10, 0x1FFE, 0, "0x0010..0x1FFE", 1 },
+    [O_PID] = { "--pid", 0x10, 0x1FFE, 0, "0x0010..0x1FFE", 1 },
+    [O_SERVICE] = { "--service-id", 1, 0xFFFF, 0, "1..65535", 1 },
+    [O_TSID] = { "--tsid", 0, 0xFFFF, 0, "0..65535", 1 },
+    [O_CAROUSEL] = { "--carousel-id", 0, 0xFFFFFFFFul, 0, "0..4294967295",
+                     1 },
+    [O_TAG] = { "--component-tag", 0, 0xFF, 0, "0..255", 1 },
+    [O_BLOCK] = { "--block-size", OC_BLOCK_SIZE_MIN, OC_BLOCK_MAX, 0,
+                  "16..4066", 1 },
+    [O_MODSIZE] = { "--module-size", OC_MODULE_SIZE_MIN, OC_MODULE_SIZE_MAX,
+                    1, "1K..64M", 1 },
+    [O_CYCLES] = { "--cycles", 1, OC_CYCLES_MAX, 0, "1..10000", 0 },
+    [O_BOOT] = { "--boot-priority", 0, 3, 0, "0..3", 1 },
+    [O_DURATION] = { "--duration", 1, OC_DURATION_MAX, 0,
+                     "1..86400 (seconds)", 0 },
+    [O_SHARE] = { "--first-share", 0, OC_FIRST_SHARE_MAX, 0,
+                  "0..50 (percent)", 1 },
+};
+
+static void set_num(build_args *b, size_t which, unsigned long v)
 {
+    oc_build_config *c = &b->cfg;
     switch (which) {
-    case 0: c->pmt_pid = (uint16_t)v; break;
-    case 1: c->pid = (uint16_t)v; break;
-    case 2: c->service_id = (uint16_t)v; break;
-    case 3: c->tsid = (uint16_t)v; break;
-    case 4: c->carousel_id = (uint32_t)v; break;
-    case 5: c->component_tag = (uint8_t)v; break;
-    case 6: c->block_size = (uint16_t)v; break;
-    case 7: c->module_size = (uint32_t)v; break;
-    case 8: c->cycles = (unsigned)v; break;
-    case 9: c->boot_priority_hint = (uint8_t)v; break;
+    case O_PMT_PID: c->pmt_pid = (uint16_t)v; break;
+    case O_PID: c->pid = (uint16_t)v; break;
+    case O_SERVICE: c->service_id = (uint16_t)v; break;
+    case O_TSID: c->tsid = (uint16_t)v; break;
+    case O_CAROUSEL: c->carousel_id = (uint32_t)v; break;
+    case O_TAG: c->component_tag = (uint8_t)v; break;
+    case O_BLOCK: c->block_size = (uint16_t)v; break;
+    case O_MODSIZE: c->module_size = (uint32_t)v; break;
+    case O_CYCLES: c->cycles = (unsigned)v; b->have_cycles = 1; break;
+    case O_BOOT: c->boot_priority_hint = (uint8_t)v; break;
+    case O_DURATION: c->duration_s = (uint32_t)v; b->have_duration = 1;
+        break;
+    case O_SHARE: c->first_share = (unsigned)v; break;
     default: break;
     }
+}
+
+/* A bitrate: a whole number of bit/s, or with a k or M suffix (x1000,
+ * x1000000, as bitrates are counted); fractions like 1.5M allowed. */
+static int parse_rate(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s)
+        return -1;
+    if (*end == 'k' || *end == 'K') {
+        v *= 1e3;
+        end++;
+    } else if (*end == 'M' || *end == 'm') {
+        v *= 1e6;
+        end++;
+    }
+    if (*end || !(v >= OC_BITRATE_MIN && v <= OC_BITRATE_MAX))
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
 }
 
 /* "--name value" or "--name=value"; returns the value or NULL. */
@@ -166,17 +237,22 @@ static const char *opt_value(const char *name, int argc, char **argv,
     return argv[++*i];
 }
 
-static int parse_build(int argc, char **argv, build_args *b)
+/* build (update = 0) or update (update = 1) arguments. */
+static int parse_build(int argc, char **argv, build_args *b, int update)
 {
     oc_build_config_default(&b->cfg);
-    b->dir = b->out = NULL;
-    b->raw = 0;
+    b->dir = b->out = b->state = NULL;
+    b->raw = b->progress = b->have_cycles = b->have_duration = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int m;
         const char *v;
-        if (!strcmp(a, "--raw")) {
+        if (!strcmp(a, "--raw") && !update) {
             b->raw = 1;
+            continue;
+        }
+        if (!strcmp(a, "--progress")) {
+            b->progress = 1;
             continue;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -198,45 +274,82 @@ static int parse_build(int argc, char **argv, build_args *b)
         }
         v = opt_value("--compress", argc, argv, &i, &m);
         if (m) {
+            if (update)
+                return fail_usage("%s: an update keeps the build's setting "
+                                  "(from the state file)", "--compress");
             if (v && !strcmp(v, "auto"))
                 b->cfg.compress = OC_COMPRESS_AUTO;
-            else if (v && !strcmp(v, "none"))
+            else if (v && (!strcmp(v, "never") || !strcmp(v, "none")))
                 b->cfg.compress = OC_COMPRESS_NONE;
-            else if (v && !strcmp(v, "all"))
+            else if (v && (!strcmp(v, "always") || !strcmp(v, "all")))
                 b->cfg.compress = OC_COMPRESS_ALL;
             else
-                return fail_usage("%s: must be auto, none or all",
-                                  "--compress");
+                return fail_usage("%s: '%s' must be auto, always or never",
+                                  "--compress", v ? v : "");
+            continue;
+        }
+        static const char *const rates[2] = { "--carousel-bitrate",
+                                              "--ts-bitrate" };
+        int rk;
+        for (rk = 0; rk < 2; rk++) {
+            v = opt_value(rates[rk], argc, argv, &i, &m);
+            if (m)
+                break;
+        }
+        if (rk < 2) {
+            uint64_t r;
+            if (parse_rate(v, &r) != 0) {
+                fprintf(stderr, PROG ": %s: '%s' is not a bitrate in "
+                        "50k..200M bit/s\n", rates[rk], v ? v : "");
+                return EXIT_USAGE;
+            }
+            if (rk == 0)
+                b->cfg.carousel_bitrate = r;
+            else
+                b->cfg.ts_bitrate = r;
             continue;
         }
         size_t k;
-        for (k = 0; k < sizeof num_opts / sizeof num_opts[0]; k++) {
+        for (k = 0; k < O_COUNT; k++) {
             v = opt_value(num_opts[k].name, argc, argv, &i, &m);
             if (m)
                 break;
         }
-        if (k < sizeof num_opts / sizeof num_opts[0]) {
+        if (k < O_COUNT) {
             unsigned long n;
+            if (update && num_opts[k].is_id)
+                return fail_usage("%s: an update keeps the build's ids and "
+                                  "sizes (from the state file)",
+                                  num_opts[k].name);
             if (parse_num(v, num_opts[k].lo, num_opts[k].hi,
                           num_opts[k].suffix, &n) != 0) {
                 fprintf(stderr, PROG ": %s: '%s' is not a number in %s\n",
                         num_opts[k].name, v ? v : "", num_opts[k].range);
                 return EXIT_USAGE;
             }
-            set_num(&b->cfg, k, n);
+            set_num(b, k, n);
             continue;
         }
         if (a[0] == '-' && a[1] != '\0')
             return fail_usage("unknown option %s", a);
+        if (update && !b->state) {
+            b->state = a;
+            continue;
+        }
         if (b->dir)
             return fail_usage("one folder only (extra: %s)", a);
         b->dir = a;
     }
+    if (update && !b->state)
+        return fail_usage("%s", "update: which state file?");
     if (!b->dir)
-        return fail_usage("%s", "build: which folder?");
+        return fail_usage("%s: which folder?", update ? "update" : "build");
     if (!b->out)
-        return fail_usage("%s", "build: -o OUT.ts is required");
-    char why[128];
+        return fail_usage("%s: -o OUT.ts is required",
+                          update ? "update" : "build");
+    if (b->have_cycles && b->have_duration)
+        return fail_usage("%s", "--cycles and --duration: give one of them");
+    char why[160];
     if (oc_build_config_check(&b->cfg, why, sizeof why) != OC_OK)
         return fail_usage("%s", why);
     return 0;
@@ -266,7 +379,8 @@ static int load_checked(const char *dir, int raw, int building,
     }
     e = oc_tree_load(t, dir, 0, print_load_problem, NULL);
     if (e) {
-        fprintf(stderr, PROG ": %s: not loaded (%s)\n", dir, oc_strerror(e));
+        fprintf(stderr, PROG ": %s: not loaded (%s)%s\n", dir,
+                oc_strerror(e), building ? "; nothing written" : "");
         oc_tree_destroy(t);
         return EXIT_BUILD;
     }
@@ -288,83 +402,218 @@ static int file_sink(void *ud, const uint8_t *pkt)
     return fwrite(pkt, 1, OC_TS_PACKET, ud) == OC_TS_PACKET ? 0 : -1;
 }
 
+/* A bar on stderr, redrawn in place: only for a person watching. */
+typedef struct {
+    int on;
+    int last;
+    const char *stage;
+} progress_bar;
+
+static void show_progress(void *ud, const char *stage, uint64_t done,
+                          uint64_t total)
+{
+    progress_bar *pb = ud;
+    if (!pb->on || !total)
+        return;
+    int pct = (int)(done * 100u / total);
+    if (pct == pb->last && pb->stage == stage)
+        return;
+    pb->last = pct;
+    pb->stage = stage;
+    char bar[41];
+    int fill = pct * 40 / 100;
+    for (int i = 0; i < 40; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[40] = '\0';
+    fprintf(stderr, "\r%-8s [%s] %3d%%", stage, bar, pct);
+    if (pct >= 100 && !strcmp(stage, "writing"))
+        fputc('\n', stderr);
+}
+
 /* Overhead is the share of the stream that is not module data: section
  * and packet headers, stuffing, PSI, DSI/DII and repetition of those.
- * Compression is reported on its own so the two are not confused. */
+ * The first screen's repetition and null packets are reported apart,
+ * since they are chosen, not lost. */
 static void print_summary(const char *out, const oc_build_stats *st)
 {
     const oc_carousel_stats *c = &st->carousel;
-    uint64_t data = c->module_bytes * st->cycles;
-    double overhead = st->bytes_on_air
-        ? 100.0 * ((double)st->bytes_on_air - (double)data) /
-              (double)st->bytes_on_air
-        : 0.0;
     double saved = c->biop_bytes
         ? 100.0 * ((double)c->biop_bytes - (double)c->module_bytes) /
               (double)c->biop_bytes
         : 0.0;
     printf("%s: %zu objects (%zu files, %zu folders, 1 gateway), "
-           "%zu modules (%zu compressed), %llu blocks per cycle\n",
+           "%zu modules (%zu compressed, %zu for the first screen), "
+           "%llu blocks per cycle\n",
            out, c->objects, c->files, c->dirs, c->modules,
-           c->compressed_modules, (unsigned long long)c->blocks);
+           c->compressed_modules, c->first_modules,
+           (unsigned long long)c->blocks);
     printf("%s: payload %llu bytes in files, %llu in BIOP objects, "
            "%llu in modules as sent (compression saved %.1f%%)\n",
            out, (unsigned long long)c->payload_bytes,
            (unsigned long long)c->biop_bytes,
            (unsigned long long)c->module_bytes, saved);
-    printf("%s: %u cycles, %llu bytes on air (%llu packets), "
-           "overhead %.1f%%\n",
+    /* One cycle: bytes on air (nulls aside) against the module bytes it
+     * must carry, the chosen repetition of the first screen aside. */
+    uint64_t nulls_in_cycle = st->packets
+        ? st->null_packets * st->cycle_packets / st->packets : 0;
+    uint64_t useful = (st->cycle_packets - nulls_in_cycle -
+                       st->repeat_packets) * OC_TS_PACKET;
+    double overhead = c->module_bytes
+        ? 100.0 * ((double)useful - (double)c->module_bytes) /
+              (double)c->module_bytes
+        : 0.0;
+    printf("%s: %u cycles, %llu bytes on air (%llu packets, %llu null), "
+           "overhead %.1f%% over the module bytes; first-screen "
+           "repetition %llu bytes per cycle (%u groups)\n",
            out, st->cycles, (unsigned long long)st->bytes_on_air,
-           (unsigned long long)st->packets, overhead);
+           (unsigned long long)st->packets,
+           (unsigned long long)st->null_packets, overhead,
+           (unsigned long long)(st->repeat_packets * OC_TS_PACKET),
+           st->groups_per_cycle);
+    if (st->rate)
+        printf("%s: at %llu bit/s: cycle %.3f s, worst-case first screen "
+               "%.3f s, PAT/PMT every %.0f ms\n",
+               out, (unsigned long long)st->rate, st->cycle_seconds,
+               st->first_screen_seconds,
+               (double)st->psi_interval * OC_TS_PACKET * 8000.0 /
+                   (double)st->rate);
+    else
+        printf("%s: no bitrate given: cycle %llu packets, worst-case first "
+               "screen %llu packets (--carousel-bitrate gives times)\n",
+               out, (unsigned long long)st->cycle_packets,
+               (unsigned long long)st->first_screen_packets);
+    if (c->changed_modules < c->modules || c->removed_modules)
+        printf("%s: update: %zu of %zu modules new or changed, %zu "
+               "removed\n", out, c->changed_modules, c->modules,
+               c->removed_modules);
+}
+
+static char *with_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    char *p = malloc(a + b + 1);
+    if (p) {
+        memcpy(p, s, a);
+        memcpy(p + a, suf, b + 1);
+    }
+    return p;
+}
+
+/* The whole of build and update: tree in, OUT.ts and OUT.ts.state out,
+ * or nothing.  The stream goes to OUT.ts.tmp, the state is written
+ * (atomically) next, and only then is the stream renamed into place. */
+static int write_outputs(const build_args *b, const oc_tree *t,
+                         oc_build_config *cfg, int raw)
+{
+    char *tmp = with_suffix(b->out, ".tmp");
+    char *state = with_suffix(b->out, ".state");
+    if (!tmp || !state) {
+        free(tmp);
+        free(state);
+        fprintf(stderr, PROG ": %s\n", oc_strerror(OC_ENOMEM));
+        return EXIT_BUILD;
+    }
+    char **first = NULL;
+    size_t n_first = 0;
+    oc_err e = raw ? OC_OK : oc_content_first_screen(t, &first, &n_first);
+    cfg->first_paths = (const char *const *)first;
+    cfg->n_first = n_first;
+    progress_bar pb = { b->progress || isatty(2), -1, NULL };
+    cfg->progress = show_progress;
+    cfg->progress_ud = &pb;
+    FILE *f = e ? NULL : fopen(tmp, "wb");
+    if (!e && !f) {
+        fprintf(stderr, PROG ": %s: %s\n", tmp, strerror(errno));
+        e = OC_EIO;
+    }
+    oc_build_stats st;
+    oc_state s;
+    memset(&s, 0, sizeof s);
+    char why[512] = "";
+    if (f) {
+        e = oc_build_layout(t, cfg, file_sink, f, &st, &s.layout);
+        int close_failed = fclose(f) != 0;
+        if (!e && close_failed)
+            e = OC_EIO;
+        if (pb.on && pb.stage)
+            fputc('\n', stderr);
+    }
+    if (!e) {
+        s.cfg = *cfg;
+        s.raw = raw;
+        e = oc_state_write(&s, state, why, sizeof why);
+    }
+    if (!e && rename(tmp, b->out) != 0) {
+        snprintf(why, sizeof why, "%s: %s", b->out, strerror(errno));
+        e = OC_EIO;
+    }
+    int rc = 0;
+    if (e) {
+        remove(tmp);
+        if (why[0])
+            fprintf(stderr, PROG ": %s\n", why);
+        fprintf(stderr, PROG ": %s: not built: %s\n", b->dir,
+                oc_strerror(e));
+        rc = EXIT_BUILD;
+    } else {
+        print_summary(b->out, &st);
+        printf("%s: state for updates in %s\n", b->out, state);
+    }
+    oc_layout_free(&s.layout);
+    oc_content_paths_free(first, n_first);
+    free(tmp);
+    free(state);
+    return rc;
 }
 
 static int cmd_build(int argc, char **argv)
 {
     build_args b;
-    int rc = parse_build(argc, argv, &b);
+    int rc = parse_build(argc, argv, &b, 0);
     if (rc)
         return rc;
     oc_tree *t = NULL;
     rc = load_checked(b.dir, b.raw, 1, &t);
     if (rc)
         return rc;
-
-    /* Write beside the target and rename only on success, so a failed
-     * build never leaves a truncated stream where playout expects one. */
-    size_t ol = strlen(b.out);
-    char *tmp = malloc(ol + 5);
-    if (!tmp) {
-        oc_tree_destroy(t);
-        fprintf(stderr, PROG ": %s\n", oc_strerror(OC_ENOMEM));
-        return EXIT_BUILD;
-    }
-    memcpy(tmp, b.out, ol);
-    memcpy(tmp + ol, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, PROG ": %s: %s\n", tmp, strerror(errno));
-        free(tmp);
-        oc_tree_destroy(t);
-        return EXIT_BUILD;
-    }
-    oc_build_stats st;
-    oc_err e = oc_build(t, &b.cfg, file_sink, f, &st);
-    int close_failed = fclose(f) != 0;
-    if (!e && close_failed)
-        e = OC_EIO;
-    if (!e && rename(tmp, b.out) != 0) {
-        fprintf(stderr, PROG ": %s: %s\n", b.out, strerror(errno));
-        e = OC_EIO;
-    }
-    if (e) {
-        remove(tmp);
-        fprintf(stderr, PROG ": %s: not built: %s\n", b.dir, oc_strerror(e));
-        rc = EXIT_BUILD;
-    } else {
-        print_summary(b.out, &st);
-    }
-    free(tmp);
+    rc = write_outputs(&b, t, &b.cfg, b.raw);
     oc_tree_destroy(t);
+    return rc;
+}
+
+static int cmd_update(int argc, char **argv)
+{
+    build_args b;
+    int rc = parse_build(argc, argv, &b, 1);
+    if (rc)
+        return rc;
+    oc_state s;
+    char why[512];
+    oc_err e = oc_state_read(b.state, &s, why, sizeof why);
+    if (e) {
+        fprintf(stderr, PROG ": %s\n" PROG ": nothing written\n", why);
+        return EXIT_BUILD;
+    }
+    oc_tree *t = NULL;
+    rc = load_checked(b.dir, s.raw, 1, &t);
+    if (!rc) {
+        /* Ids and sizes from the state; rates and cycles from the
+         * command line. */
+        oc_build_config cfg = s.cfg;
+        cfg.carousel_bitrate = b.cfg.carousel_bitrate;
+        cfg.ts_bitrate = b.cfg.ts_bitrate;
+        cfg.cycles = b.cfg.cycles;
+        cfg.duration_s = b.cfg.duration_s;
+        cfg.prev = &s.layout;
+        if (oc_build_config_check(&cfg, why, sizeof why) != OC_OK) {
+            fprintf(stderr, PROG ": %s\n", why);
+            rc = EXIT_USAGE;
+        } else {
+            rc = write_outputs(&b, t, &cfg, s.raw);
+        }
+    }
+    oc_tree_destroy(t);
+    oc_state_free(&s);
     return rc;
 }
 
@@ -393,14 +642,122 @@ static int cmd_validate(int argc, char **argv)
     return 0;
 }
 
+/* Set by SIGUSR1 (switch to --then) and SIGINT/SIGTERM (stop): a signal
+ * handler can reach nothing else. */
+static volatile sig_atomic_t play_switch, play_stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    play_switch = 1;
+}
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    play_stop = 1;
+}
+
+static int cmd_play(int argc, char **argv)
+{
+    oc_play_config pc = { 0 };
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int m;
+        const char *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--loop")) {
+            pc.loop = true;
+            continue;
+        }
+        if (!strcmp(a, "--rtp")) {
+            pc.rtp = true;
+            continue;
+        }
+        v = opt_value("--udp", argc, argv, &i, &m);
+        if (m) {
+            if (!v || !*v)
+                return fail_usage("%s: needs HOST:PORT", "--udp");
+            pc.addr = v;
+            continue;
+        }
+        v = opt_value("--then", argc, argv, &i, &m);
+        if (m) {
+            if (!v || !*v)
+                return fail_usage("%s: needs a file", "--then");
+            pc.then = v;
+            continue;
+        }
+        v = opt_value("--bitrate", argc, argv, &i, &m);
+        if (m) {
+            if (parse_rate(v, &pc.bitrate) != 0)
+                return fail_usage("--bitrate: '%s' is not a bitrate in "
+                                  "50k..200M bit/s", v ? v : "");
+            continue;
+        }
+        v = opt_value("--after-cycles", argc, argv, &i, &m);
+        if (m) {
+            unsigned long n;
+            if (parse_num(v, 1, 1000000, 0, &n) != 0)
+                return fail_usage("--after-cycles: '%s' is not a number in "
+                                  "1..1000000", v ? v : "");
+            pc.after_cycles = (unsigned)n;
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0')
+            return fail_usage("unknown option %s", a);
+        if (pc.first)
+            return fail_usage("one stream only (extra: %s; use --then)", a);
+        pc.first = a;
+    }
+    if (!pc.first)
+        return fail_usage("%s", "play: which .ts file?");
+    if (!pc.addr)
+        return fail_usage("%s", "play: --udp HOST:PORT is required");
+    if (!pc.bitrate)
+        return fail_usage("%s", "play: --bitrate R is required");
+    if (pc.after_cycles && !pc.then)
+        return fail_usage("%s", "--after-cycles: needs --then NEXT.ts");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    pc.switch_flag = &play_switch;
+    pc.stop_flag = &play_stop;
+    oc_play_stats st;
+    char why[512];
+    oc_err e = oc_play_run(&pc, &st, why, sizeof why);
+    if (e) {
+        fprintf(stderr, PROG ": %s\n", why);
+        return EXIT_BUILD;
+    }
+    fprintf(stderr, PROG ": sent %llu packets in %llu datagrams%s\n",
+            (unsigned long long)st.packets,
+            (unsigned long long)st.datagrams,
+            st.switched ? ", switched to the second file" : "");
+    return 0;
+}
+
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } command;
 
+/* One line per subcommand. */
 static const command commands[] = {
     { "build", cmd_build },
+    { "update", cmd_update },
     { "validate", cmd_validate },
+    { "play", cmd_play },
+    { "inspect", oc_inspect_cmd },
+    { "extract", oc_extract_cmd },
 };
 
 int main(int argc, char **argv)

@@ -117,6 +117,8 @@ typedef struct {
     uint64_t credit, credit_add, credit_need;   /* carousel pacing */
     bool pace;
     uint64_t nulls, psi, ddbs;
+    uint64_t car_pkts;            /* carousel packets written */
+    uint64_t repeat_pkts;         /* of them, in repeated groups (cycle 1) */
     uint8_t null_pkt[OC_TS_PACKET];
     uint64_t module_bytes;        /* DDB payload bytes written */
     /* first-cycle timing */
@@ -207,6 +209,7 @@ static oc_err put_carousel_packet(playout *p, const uint8_t *pkt)
         p->credit -= p->credit_need;
         p->credit += p->credit_add;
     }
+    p->car_pkts++;
     return out(p, pkt);
 }
 
@@ -274,6 +277,7 @@ static oc_err note_group(playout *p, uint64_t start)
 static oc_err put_group(playout *p, size_t most_first, uint64_t *bytes)
 {
     uint64_t start = p->slot, before = p->module_bytes;
+    uint64_t car_before = p->car_pkts;
     oc_err e = put_control(p);
     size_t nm = oc_carousel_module_count(p->car);
     for (size_t b = 0; b < most_first && !e; b++)
@@ -286,6 +290,10 @@ static oc_err put_group(playout *p, size_t most_first, uint64_t *bytes)
         }
     if (bytes)
         *bytes = p->module_bytes - before;
+    /* The group that opens a cycle is the cycle's own; the others are
+     * the chosen repetition. */
+    if (p->timing && !bytes)
+        p->repeat_pkts += p->car_pkts - car_before;
     if (!e)
         e = note_group(p, start);
     return e;
@@ -455,6 +463,7 @@ oc_err oc_build_layout(const oc_tree *tree, const oc_build_config *cfg,
         stats->null_packets = p.nulls;
         stats->psi_packets = p.psi;
         stats->ddb_sections = p.ddbs;
+        stats->repeat_packets = p.repeat_pkts;
         stats->rate = rate;
         stats->cycle_packets = cycle_len;
         stats->cycle_module_bytes = cycle_bytes;

@@ -96,6 +96,8 @@ typedef struct {
     uint64_t null_packets;
     uint64_t psi_packets;
     uint64_t ddb_sections;        /* DDBs written, repetitions included */
+    uint64_t repeat_packets;      /* one cycle's packets of repeated
+                                   * first-screen groups (DSI, DII, DDBs) */
     uint64_t rate;                /* bit/s the times below assume; 0: none */
     uint64_t cycle_packets;       /* one cycle, nulls and PSI included */
     uint64_t cycle_module_bytes;  /* module data in one cycle, repeats too */

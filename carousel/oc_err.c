@@ -30,6 +30,8 @@ const char *oc_strerror(oc_err e)
         return "PAT/PMT generation failed";
     case OC_ECONTENT:
         return "content failed validation";
+    case OC_ESTATE:
+        return "state file unreadable or damaged";
     }
     return "unknown error";
 }

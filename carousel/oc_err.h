@@ -20,7 +20,8 @@ typedef enum {
     OC_EDII,        /* too many modules to list in one DII section */
     OC_EZLIB,       /* zlib refused to compress a module */
     OC_EPSI,        /* libdvbpsi did not generate a PAT or PMT */
-    OC_ECONTENT     /* the content folder failed validation */
+    OC_ECONTENT,    /* the content folder failed validation */
+    OC_ESTATE       /* a state file that is unreadable, damaged or not ours */
 } oc_err;
 
 /* A static English message for an error code; never NULL. */

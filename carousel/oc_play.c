@@ -1,0 +1,331 @@
+/*
+ * UDP playout (see oc_play.h): ISO/IEC 13818-1 packets, 7 per datagram
+ * (ETSI TS 102 034 7.1), optional RTP (RFC 3550, RFC 2250 payload type
+ * 33), paced by CLOCK_MONOTONIC.
+ */
+#include "carousel/oc_play.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "carousel/oc_ts.h"
+
+#define MAX_FILE_BYTES ((size_t)2 << 30)
+
+static oc_err whyf(char *why, size_t n, oc_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static oc_err whyf(char *why, size_t n, oc_err e, const char *fmt, ...)
+{
+    if (why && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+    }
+    return e;
+}
+
+void oc_play_file_free(oc_play_file *f)
+{
+    if (!f)
+        return;
+    free(f->data);
+    free(f->safe);
+    memset(f, 0, sizeof *f);
+}
+
+/* safe[i]: every section started before packet i is complete.  Sections
+ * are followed by their length field (13818-1 2.4.4.3: section_length
+ * is bytes 1-2, low 12 bits); stuffing 0xFF after a section ends it. */
+static void mark_safe(oc_play_file *f)
+{
+    static const size_t none = (size_t)-1;
+    size_t *left = malloc(8192 * sizeof *left);
+    if (!left) {
+        /* Without the table only file starts are safe. */
+        memset(f->safe, 0, f->packets);
+        f->safe[0] = 1;
+        return;
+    }
+    for (size_t i = 0; i < 8192; i++)
+        left[i] = none;
+    size_t open = 0;
+    for (size_t i = 0; i < f->packets; i++) {
+        f->safe[i] = open == 0;
+        const uint8_t *p = f->data + i * OC_TS_PACKET;
+        unsigned pid = ((p[1] & 0x1Fu) << 8) | p[2];
+        if (pid == OC_PID_NULL)
+            continue;
+        unsigned afc = (p[3] >> 4) & 3u;
+        size_t at = 4;
+        if (afc & 2u)
+            at += 1u + p[4];
+        if (!(afc & 1u) || at >= OC_TS_PACKET)
+            continue;
+        size_t avail;
+        if (p[1] & 0x40) {
+            size_t ptr = p[at];
+            at += 1 + ptr;
+            if (left[pid] != none && left[pid] > 0)
+                open--;                 /* an unfinished one is abandoned */
+            left[pid] = none;
+            if (at + 3 > OC_TS_PACKET)
+                continue;
+            size_t len = 3u + (((size_t)p[at + 1] & 0x0F) << 8) + p[at + 2];
+            avail = OC_TS_PACKET - at;
+            left[pid] = len > avail ? len - avail : 0;
+            if (left[pid])
+                open++;
+        } else if (left[pid] != none && left[pid] > 0) {
+            avail = OC_TS_PACKET - at;
+            left[pid] = left[pid] > avail ? left[pid] - avail : 0;
+            if (!left[pid])
+                open--;
+        }
+    }
+    free(left);
+}
+
+oc_err oc_play_load(const char *path, oc_play_file *f, char *why, size_t n)
+{
+    memset(f, 0, sizeof *f);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return whyf(why, n, OC_EIO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return whyf(why, n, OC_EIO, "%s: not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    if (size == 0 || size % OC_TS_PACKET || size > MAX_FILE_BYTES) {
+        fclose(fp);
+        return whyf(why, n, OC_EINVAL,
+                    "%s: %zu bytes is not a whole number of 188-byte "
+                    "transport packets (or is empty, or over 2 GiB)",
+                    path, size);
+    }
+    f->data = malloc(size);
+    f->packets = size / OC_TS_PACKET;
+    f->safe = malloc(f->packets);
+    if (!f->data || !f->safe) {
+        fclose(fp);
+        oc_play_file_free(f);
+        return whyf(why, n, OC_ENOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(f->data, 1, size, fp);
+    fclose(fp);
+    if (got != size) {
+        oc_play_file_free(f);
+        return whyf(why, n, OC_EIO, "%s: short read", path);
+    }
+    for (size_t i = 0; i < f->packets; i++)
+        if (f->data[i * OC_TS_PACKET] != 0x47) {
+            oc_play_file_free(f);
+            return whyf(why, n, OC_EINVAL,
+                        "%s: packet %zu (byte %zu) has no 0x47 sync byte",
+                        path, i, i * OC_TS_PACKET);
+        }
+    mark_safe(f);
+    return OC_OK;
+}
+
+static int open_socket(const char *addr, struct sockaddr_storage *sa,
+                       socklen_t *salen, char *why, size_t n)
+{
+    char host[256];
+    const char *port;
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || !colon[1]) {
+        whyf(why, n, OC_EINVAL, "--udp %s: expected HOST:PORT", addr);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - addr);
+    const char *h = addr;
+    if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
+        h = addr + 1;
+        hl -= 2;
+    }
+    if (hl >= sizeof host) {
+        whyf(why, n, OC_EINVAL, "--udp %s: host name too long", addr);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    port = colon + 1;
+    struct addrinfo hints = { 0 }, *res = NULL;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int r = getaddrinfo(host, port, &hints, &res);
+    if (r != 0 || !res) {
+        whyf(why, n, OC_EINVAL, "--udp %s: %s", addr, gai_strerror(r));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        whyf(why, n, OC_EIO, "--udp %s: socket: %s", addr, strerror(errno));
+        freeaddrinfo(res);
+        return -1;
+    }
+    memcpy(sa, res->ai_addr, res->ai_addrlen);
+    *salen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return fd;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep until t (ns, CLOCK_MONOTONIC); a signal may end it early, which
+ * the caller handles by looking at its flags and sleeping again. */
+static void sleep_until(uint64_t t)
+{
+    struct timespec ts = { (time_t)(t / 1000000000ull),
+                           (long)(t % 1000000000ull) };
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+typedef struct {
+    const oc_play_config *cfg;
+    oc_play_file f[2];
+    int cur;
+    size_t pos;
+    unsigned passes;
+    bool done;
+    oc_play_stats *st;
+} cursor;
+
+static bool flag(volatile sig_atomic_t *f)
+{
+    return f && *f;
+}
+
+/* The next packet to send, or NULL at the end of playout. */
+static const uint8_t *next_packet(cursor *c)
+{
+    const oc_play_config *cfg = c->cfg;
+    for (;;) {
+        if (c->done || flag(cfg->stop_flag))
+            return NULL;
+        oc_play_file *f = &c->f[c->cur];
+        if (c->cur == 0 && cfg->then && c->pos < f->packets &&
+            f->safe[c->pos] && flag(cfg->switch_flag)) {
+            c->cur = 1;
+            c->pos = 0;
+            c->st->switched = true;
+            continue;
+        }
+        if (c->pos < f->packets) {
+            const uint8_t *p = f->data + c->pos * OC_TS_PACKET;
+            c->pos++;
+            if (c->cur == 0 && c->pos == 1)
+                c->st->passes_first++;
+            return p;
+        }
+        /* End of a pass. */
+        c->pos = 0;
+        if (c->cur == 0 && cfg->then) {
+            if (cfg->after_cycles && c->st->passes_first >= cfg->after_cycles) {
+                c->cur = 1;
+                c->st->switched = true;
+            }
+            /* otherwise first loops until the signal */
+            continue;
+        }
+        if (!cfg->loop)
+            c->done = true;
+    }
+}
+
+oc_err oc_play_run(const oc_play_config *cfg, oc_play_stats *st, char *why,
+                   size_t n)
+{
+    oc_play_stats local;
+    if (!st)
+        st = &local;
+    memset(st, 0, sizeof *st);
+    if (!cfg || !cfg->first || !cfg->addr)
+        return whyf(why, n, OC_EINVAL, "play: a file and --udp are needed");
+    if (cfg->bitrate < 10000 || cfg->bitrate > 1000000000ull)
+        return whyf(why, n, OC_EINVAL,
+                    "--bitrate: must be 10000..1000000000 bit/s");
+    cursor c = { .cfg = cfg, .st = st };
+    oc_err e = oc_play_load(cfg->first, &c.f[0], why, n);
+    if (!e && cfg->then)
+        e = oc_play_load(cfg->then, &c.f[1], why, n);
+    struct sockaddr_storage sa;
+    socklen_t salen = 0;
+    int fd = -1;
+    if (!e) {
+        fd = open_socket(cfg->addr, &sa, &salen, why, n);
+        if (fd < 0)
+            e = OC_EIO;
+    }
+    uint8_t dgram[12 + OC_PLAY_PACKETS_PER_DATAGRAM * OC_TS_PACKET];
+    size_t hdr = cfg->rtp ? 12u : 0u;
+    uint16_t seq = 0;
+    uint32_t ssrc = (uint32_t)(now_ns() ^ (uint64_t)getpid() * 2654435761u);
+    uint64_t t0 = now_ns(), sent_bits = 0;
+    while (!e) {
+        size_t k = 0;
+        const uint8_t *p;
+        while (k < OC_PLAY_PACKETS_PER_DATAGRAM && (p = next_packet(&c))) {
+            memcpy(dgram + hdr + k * OC_TS_PACKET, p, OC_TS_PACKET);
+            k++;
+        }
+        if (k == 0)
+            break;
+        /* Leave when the bits before this datagram have had their time. */
+        uint64_t due = t0 + sent_bits * 1000000000ull / cfg->bitrate;
+        for (uint64_t t = now_ns(); t < due && !flag(cfg->stop_flag);
+             t = now_ns())
+            sleep_until(due);
+        if (cfg->rtp) {
+            /* RFC 3550 5.1: V=2, no padding, extension or CSRC; M=0,
+             * PT=33 (MP2T, RFC 3551); a 90 kHz timestamp of the send
+             * time (RFC 2250 2). */
+            uint32_t ts90 = (uint32_t)(sent_bits * 90000ull / cfg->bitrate);
+            dgram[0] = 0x80;
+            dgram[1] = 33;
+            dgram[2] = (uint8_t)(seq >> 8);
+            dgram[3] = (uint8_t)seq;
+            for (int i = 0; i < 4; i++) {
+                dgram[4 + i] = (uint8_t)(ts90 >> (24 - 8 * i));
+                dgram[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+            }
+            seq++;
+        }
+        size_t len = hdr + k * OC_TS_PACKET;
+        ssize_t w;
+        do
+            w = sendto(fd, dgram, len, 0, (struct sockaddr *)&sa, salen);
+        while (w < 0 && errno == EINTR);
+        if (w < 0 && errno != ECONNREFUSED) {
+            e = whyf(why, n, OC_EIO, "--udp %s: %s", cfg->addr,
+                     strerror(errno));
+            break;
+        }
+        st->datagrams++;
+        st->packets += k;
+        sent_bits += (uint64_t)k * OC_TS_PACKET * 8u;
+    }
+    if (fd >= 0)
+        close(fd);
+    oc_play_file_free(&c.f[0]);
+    oc_play_file_free(&c.f[1]);
+    return e;
+}
