@@ -8,7 +8,10 @@
  * block sizes, module sizes and compression modes, and received both with
  * the carousel PID given and with it found through PAT/PMT (pid -1).
  * The stream is pushed in chunks of varying size, as a socket would
- * deliver it.
+ * deliver it.  Further: many seeds with random options (block and module
+ * sizes, compression, first-screen files, bitrates with null packets),
+ * and updates (files changed, removed and added, built from the previous
+ * layout) received byte-identical after the receiver saw the old version.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,8 @@
 #include <string.h>
 
 #include "carousel/oc_build.h"
+#include "carousel/oc_carousel.h"
+#include "carousel/oc_dsmcc.h"
 #include "carousel/oc_tree.h"
 #include "dvb/dvb.h"
 
@@ -186,10 +191,10 @@ static void on_event(void *ud, const dvb_event *ev)
         e->stream_errors++;
 }
 
-static void receive_and_compare(const oc_tree *t, size_t files,
-                                const oc_build_config *cfg,
-                                const uint8_t *ts, size_t len, int pid,
-                                uint64_t seed)
+static void receive_and_compare_v(const oc_tree *t, size_t files,
+                                  const oc_build_config *cfg,
+                                  const uint8_t *ts, size_t len, int pid,
+                                  uint64_t seed, uint32_t version)
 {
     events ev = { 0, 0 };
     dvb_receiver_config rc = {
@@ -218,7 +223,7 @@ static void receive_and_compare(const oc_tree *t, size_t files,
 
     dvb_store *st = dvb_receiver_store(r);
     assert_non_null(st);
-    assert_int_equal(dvb_store_version(st), 0x80000002u);
+    assert_int_equal(dvb_store_version(st), version);
     store_ctx c = { { NULL, 0, 0 }, t, 0 };
     assert_int_equal(dvb_store_walk(st, store_visit, &c), 0);
     assert_int_equal(c.files, files);
@@ -240,6 +245,14 @@ static void receive_and_compare(const oc_tree *t, size_t files,
     ps_free(&want);
     dvb_store_release(st);
     dvb_receiver_destroy(r);
+}
+
+static void receive_and_compare(const oc_tree *t, size_t files,
+                                const oc_build_config *cfg,
+                                const uint8_t *ts, size_t len, int pid,
+                                uint64_t seed)
+{
+    receive_and_compare_v(t, files, cfg, ts, len, pid, seed, 0x80000002u);
 }
 
 static void round_trip(uint64_t seed, int with_big, uint16_t block,
@@ -317,6 +330,162 @@ static void test_sample_content(void **state)
     oc_tree_destroy(t);
 }
 
+/* Random options for a seed: any block size, module sizes from 1 KiB,
+ * any compression, a few first-screen files, sometimes a bitrate. */
+static void random_config(uint64_t *s, const pathset *files,
+                          oc_build_config *cfg, const char **first,
+                          size_t *n_first)
+{
+    oc_build_config_default(cfg);
+    cfg->block_size = (uint16_t)(16 + rnd_below(s, 4066 - 16 + 1));
+    cfg->module_size = 1024u << rnd_below(s, 8);
+    cfg->compress = (oc_compress)rnd_below(s, 3);
+    cfg->cycles = 1 + rnd_below(s, 2);
+    cfg->first_share = rnd_below(s, 51);
+    cfg->component_tag = (uint8_t)rnd_below(s, 256);
+    cfg->pmt_pid = (uint16_t)(0x20 + rnd_below(s, 0x100));
+    cfg->pid = (uint16_t)(cfg->pmt_pid + 1 + rnd_below(s, 0x100));
+    if (rnd_below(s, 2)) {
+        cfg->carousel_bitrate = 100000 + rnd_below(s, 2000000);
+        if (rnd_below(s, 2))
+            cfg->ts_bitrate = cfg->carousel_bitrate + 40000 +
+                              rnd_below(s, 2000000);
+    }
+    *n_first = 0;
+    for (size_t i = 0; i < files->n && *n_first < 4; i++) {
+        const char *p = files->paths[i];
+        if (p[strlen(p) - 1] != '/' && rnd_below(s, 4) == 0)
+            first[(*n_first)++] = p + 1;       /* no leading '/' */
+    }
+    cfg->first_paths = first;
+    cfg->n_first = *n_first;
+}
+
+static void test_many_random_configs(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 100; seed < 140; seed++) {
+        size_t files;
+        oc_tree *t = random_tree(seed, 0, &files);
+        pathset all = { NULL, 0, 0 };
+        assert_int_equal(oc_tree_walk(t, tree_visit, &all), 0);
+        uint64_t s = seed * 31 + 5;
+        oc_build_config cfg;
+        const char *first[4];
+        size_t nf;
+        random_config(&s, &all, &cfg, first, &nf);
+        uint8_t *ts;
+        size_t len;
+        oc_build_stats bs;
+        assert_int_equal(oc_build_mem(t, &cfg, &ts, &len, &bs), OC_OK);
+        assert_int_equal(bs.null_packets > 0, cfg.ts_bitrate > 0);
+        receive_and_compare(t, files, &cfg, ts, len, -1, seed);
+        free(ts);
+        ps_free(&all);
+        oc_tree_destroy(t);
+    }
+}
+
+typedef struct {
+    oc_tree *out;
+    uint64_t *s;
+    size_t files;
+} copy_ctx;
+
+/* v2 from v1: about one file in six changed (new bytes, new length), one
+ * in ten removed, the rest copied. */
+static int copy_changed(void *ud, const char *path, const oc_node *n)
+{
+    copy_ctx *c = ud;
+    if (oc_node_is_dir(n)) {
+        assert_int_equal(oc_tree_add_dir(c->out, path), OC_OK);
+        return 0;
+    }
+    unsigned what = rnd_below(c->s, 60);
+    if (what < 6)
+        return 0;
+    size_t len;
+    const uint8_t *d = oc_node_data(n, &len);
+    uint8_t *copy = malloc(len + 64);
+    assert_non_null(copy);
+    if (len)
+        memcpy(copy, d, len);
+    if (what < 16) {
+        size_t nl = rnd_below(c->s, 2) ? len : len + 1 + rnd_below(c->s, 60);
+        for (size_t k = 0; k < nl; k++)
+            copy[k] = k < len ? (uint8_t)(copy[k] ^ 0x5A) : (uint8_t)k;
+        len = nl;
+    }
+    assert_int_equal(oc_tree_add_file(c->out, path, copy, len), OC_OK);
+    free(copy);
+    c->files++;
+    return 0;
+}
+
+static void test_updates_round_trip(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 200; seed < 212; seed++) {
+        size_t files1;
+        oc_tree *t1 = random_tree(seed, 0, &files1);
+        uint64_t s = seed * 17 + 3;
+        oc_build_config cfg;
+        oc_build_config_default(&cfg);
+        cfg.cycles = 1;
+        cfg.module_size = 2048u << rnd_below(&s, 4);
+        cfg.block_size = (uint16_t)(200 + rnd_below(&s, 3800));
+        cfg.compress = (oc_compress)rnd_below(&s, 3);
+        oc_carousel_config cc = {
+            .carousel_id = cfg.carousel_id,
+            .component_tag = cfg.component_tag,
+            .block_size = cfg.block_size,
+            .module_size = cfg.module_size,
+            .compress = cfg.compress,
+            .module_version = 1,
+        };
+        oc_carousel *c1;
+        assert_int_equal(oc_carousel_create(t1, &cc, &c1), OC_OK);
+        oc_layout l1;
+        assert_int_equal(oc_carousel_layout(c1, &l1), OC_OK);
+        uint32_t tid1 = oc_carousel_dii_tid(c1);
+        oc_carousel_destroy(c1);
+        uint8_t *ts1;
+        size_t len1;
+        assert_int_equal(oc_build_mem(t1, &cfg, &ts1, &len1, NULL), OC_OK);
+
+        oc_tree *t2;
+        assert_int_equal(oc_tree_create(&t2), OC_OK);
+        copy_ctx cx = { t2, &s, 0 };
+        assert_int_equal(oc_tree_walk(t1, copy_changed, &cx), 0);
+        char name[32];
+        snprintf(name, sizeof name, "added-%u", (unsigned)seed);
+        assert_int_equal(oc_tree_add_file(t2, name, (const uint8_t *)name,
+                                          strlen(name)), OC_OK);
+        cx.files++;
+        cfg.prev = &l1;
+        uint8_t *ts2;
+        size_t len2;
+        oc_build_stats bs;
+        assert_int_equal(oc_build_mem(t2, &cfg, &ts2, &len2, &bs), OC_OK);
+        uint32_t tid2 = OC_TID_MAKE(((tid1 >> 16) & 0x3FFF) + 1, 1,
+                                    (tid1 & 1) ^ 1);
+        /* The new version alone, and after the old one. */
+        receive_and_compare_v(t2, cx.files, &cfg, ts2, len2, -1, seed, tid2);
+        uint8_t *both = malloc(len1 + len2);
+        assert_non_null(both);
+        memcpy(both, ts1, len1);
+        memcpy(both + len1, ts2, len2);
+        receive_and_compare_v(t2, cx.files, &cfg, both, len1 + len2, -1, seed,
+                              tid2);
+        free(both);
+        free(ts1);
+        free(ts2);
+        oc_layout_free(&l1);
+        oc_tree_destroy(t1);
+        oc_tree_destroy(t2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +494,8 @@ int main(void)
         cmocka_unit_test(test_small_trees_all_compressed),
         cmocka_unit_test(test_big_file),
         cmocka_unit_test(test_sample_content),
+        cmocka_unit_test(test_many_random_configs),
+        cmocka_unit_test(test_updates_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
