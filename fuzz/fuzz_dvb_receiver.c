@@ -9,8 +9,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Looks at every object (paths, stream details) so ASan sees any bad
+ * pointer the store hands out. */
+static int visit(void *ud, const char *path, const dvb_object_info *info,
+                 const uint8_t *data)
+{
+    (void)ud;
+    size_t n = strlen(path) + strlen(info->description);
+    for (size_t i = 0; i < info->taps_count; i++)
+        n += info->taps[i].use;
+    for (size_t i = 0; i < info->event_names_count; i++)
+        n += strlen(info->event_names[i]);
+    for (size_t i = 0; i < info->event_ids_count; i++)
+        n += info->event_ids[i];
+    if (data && info->size)
+        n += data[0] + data[info->size - 1];
+    return n == (size_t)-1;
+}
 
 static void run(int pid, const uint8_t *data, size_t size, size_t chunk)
 {
@@ -30,8 +49,23 @@ static void run(int pid, const uint8_t *data, size_t size, size_t chunk)
         size_t l;
         dvb_store_lookup(s, "/index.html", &d, &l);
     }
+    /* The partial view, its "not yet" answers, and every object. */
+    dvb_store *p = dvb_receiver_partial_store(r);
+    if (p) {
+        const uint8_t *d;
+        size_t l;
+        dvb_object_info info;
+        dvb_store_lookup(p, "/index.html", &d, &l);
+        dvb_store_lookup(p, "/a/b/c", &d, &l);
+        dvb_store_stat(p, "/", &info);
+        dvb_store_walk_objects(p, visit, NULL);
+    }
+    dvb_progress pr;
+    dvb_receiver_progress(r, &pr);
+    (void)dvb_receiver_service_name(r);
     dvb_receiver_destroy(r);
     dvb_store_release(s);
+    dvb_store_release(p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
