@@ -169,20 +169,28 @@ int oc_read_stream(const char *path, const oc_read_options *o, bool analyse,
         r.size = (uint64_t)st.st_size;
     r.show = o->progress ? (isatty(fileno(err)) ? 1 : 2)
                          : (isatty(fileno(err)) ? 1 : 0);
-    /* The analyser also finds a carousel's PID when nothing signals it. */
-    if (read_pass(&r, path, o->pid, analyse || o->pid < 0, 1))
+    /* Extract reads with the receiver alone: the analyser (which checks
+     * every section of every PID) only runs when inspect asks for it, or
+     * to find the carousel's PID in a stream that does not signal it. */
+    if (read_pass(&r, path, o->pid, analyse, 1))
         return 1;
     dvb_progress p;
     dvb_receiver_progress(res->rx, &p);
     res->pid_used = p.pid;
+    if (p.pid >= 0 || o->pid >= 0)
+        goto done;
+    int pass = 2;
+    if (!res->an) {
+        dvb_receiver_destroy(res->rx);
+        res->rx = NULL;
+        if (read_pass(&r, path, -1, true, pass++))
+            return 1;
+    }
     /* Only a stream without PAT falls back to its sections: with PSI, a
      * carousel the PMTs do not signal (or not for the chosen service) is
      * not there for a receiver either. */
-    if (p.pid >= 0 || o->pid >= 0 || !res->an ||
-        dvb_analyser_service_count(res->an) > 0)
+    if (dvb_analyser_service_count(res->an) > 0)
         goto done;
-    /* Nothing signalled: follow the first PID with a DSI (of the wanted
-     * carousel_id), else the first with DSM-CC sections. */
     int guess = -1;
     size_t nc = dvb_analyser_carousel_count(res->an);
     for (size_t i = 0; i < nc && guess < 0; i++) {
@@ -201,7 +209,7 @@ int oc_read_stream(const char *path, const oc_read_options *o, bool analyse,
     res->an = NULL;
     res->nerrors = 0;
     res->errors_dropped = 0;
-    int rc = read_pass(&r, path, guess, false, 2);
+    int rc = read_pass(&r, path, guess, false, pass);
     res->an = an;
     if (rc)
         return 1;
