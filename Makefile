@@ -150,4 +150,17 @@ build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(DVB_SRC) $(FUZZ_LIBS)
 
+# The receiver benchmark (bench/README.md): prints figures, never fails on
+# them.  Streams are kept in BENCH_DIR (default /tmp/civictv-bench) so that
+# other readers can be timed on the same files.
+BENCH := $(BUILD)/bench/bench_receiver
+$(BENCH): $(call obj,bench/bench_receiver.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH) $(CAROUSEL)
+	@$(CAROUSEL) build content -o $(BUILD)/bench/sample.ts >/dev/null
+	@$(BENCH) --sample $(BUILD)/bench/sample.ts
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
