@@ -95,6 +95,38 @@ $(CAROUSEL): $(call obj,carousel/main.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(ALL_LIBS)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS) $(CMOCKA_LIBS)
 
+# --- civictv-backoffice (backoffice/, prefix bo_) ---
+# Its libraries stay out of PKGS so that the other programs do not link
+# them; its objects and tests add BO_CFLAGS / BO_LIBS.
+BO_PKGS    := libmicrohttpd sqlite3 libpq gnutls libcjson
+BO_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(BO_PKGS) 2>/dev/null)
+BO_LIBS    := $(shell $(PKG_CONFIG) --libs $(BO_PKGS) 2>/dev/null) -lpthread
+BO_SRC     := $(filter-out backoffice/main.c,$(wildcard backoffice/*.c))
+LIBBO      := $(BUILD)/libbo.a
+BACKOFFICE := $(BUILD)/civictv-backoffice
+programs: $(BACKOFFICE)
+
+$(BUILD)/backoffice/%.o: backoffice/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(BO_CFLAGS) -c $< -o $@
+
+$(LIBBO): $(call obj,$(BO_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BACKOFFICE): $(call obj,backoffice/main.c) $(LIBBO)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(BO_LIBS)
+
+$(BUILD)/tests/test_bo_%.o: tests/test_bo_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(BO_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_bo_%: $(BUILD)/tests/test_bo_%.o $(LIBBO)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBBO) $(BO_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null) $(CMOCKA_LIBS)
+# --- end civictv-backoffice ---
+
 .SECONDARY:
 
 tests-build: $(CIVICTV) $(CAROUSEL) $(TESTS)
@@ -146,6 +178,10 @@ fuzz: $(FUZZ_BINS)
 FUZZ_SECONDS ?= 20
 fuzz-smoke: fuzz
 	@sh fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+# Back-office parsers are pure C: their targets link only bo_parse.c.
+build/fuzz/fuzz_bo_%: fuzz/fuzz_bo_%.c backoffice/bo_parse.c backoffice/bo_parse.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< backoffice/bo_parse.c
 build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(DVB_SRC) $(FUZZ_LIBS)

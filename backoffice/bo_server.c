@@ -1,0 +1,490 @@
+/*
+ * bo_server: libmicrohttpd glue and the configuration.  HTTP/1.1 semantics
+ * per RFC 9110/9112; bodies over the ceiling get 413 (RFC 9110 section
+ * 15.5.14) as problem+json (RFC 9457); graceful stop via MHD_quiesce_daemon.
+ */
+#include "backoffice/bo_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoffice/bo_app.h"
+#include "backoffice/bo_parse.h"
+#include "backoffice/bo_util.h"
+
+void bo_config_defaults(bo_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen, sizeof c->listen, "127.0.0.1");
+    c->port = 8080;
+    snprintf(c->database, sizeof c->database, "civictv-backoffice.db");
+    c->threads = 4;
+    c->max_body = 64 * 1024;
+    c->timeout = 15;
+    c->grace = 30;
+    c->device_interval = 5;
+}
+
+static int set_str(char *dst, size_t cap, const char *v, const char *key,
+                   char *err, size_t errlen)
+{
+    if (strlen(v) >= cap) {
+        snprintf(err, errlen, "%s: value too long (at most %zu bytes)", key, cap - 1);
+        return -1;
+    }
+    snprintf(dst, cap, "%s", v);
+    return 0;
+}
+
+static int set_int(int64_t *out, const char *v, int64_t min, int64_t max,
+                   const char *key, char *err, size_t errlen)
+{
+    if (bo_parse_i64(v, min, max, out) != 0) {
+        snprintf(err, errlen, "%s: must be a whole number from %lld to %lld",
+                 key, (long long)min, (long long)max);
+        return -1;
+    }
+    return 0;
+}
+
+int bo_config_set(bo_config *c, const char *key, const char *v,
+                  char *err, size_t errlen)
+{
+    int64_t n;
+    if (strcmp(key, "listen") == 0)
+        return set_str(c->listen, sizeof c->listen, v, key, err, errlen);
+    if (strcmp(key, "database") == 0)
+        return set_str(c->database, sizeof c->database, v, key, err, errlen);
+    if (strcmp(key, "cert") == 0)
+        return set_str(c->cert, sizeof c->cert, v, key, err, errlen);
+    if (strcmp(key, "key") == 0)
+        return set_str(c->key, sizeof c->key, v, key, err, errlen);
+    if (strcmp(key, "base_url") == 0)
+        return set_str(c->base_url, sizeof c->base_url, v, key, err, errlen);
+    if (strcmp(key, "port") == 0) {
+        if (set_int(&n, v, 0, 65535, key, err, errlen)) return -1;
+        c->port = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "threads") == 0) {
+        if (set_int(&n, v, 1, 256, key, err, errlen)) return -1;
+        c->threads = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "db_pool") == 0) {
+        if (set_int(&n, v, 1, 256, key, err, errlen)) return -1;
+        c->db_pool = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "max_body") == 0) {
+        if (set_int(&n, v, 1024, 16 * 1024 * 1024, key, err, errlen)) return -1;
+        c->max_body = (size_t)n;
+        return 0;
+    }
+    if (strcmp(key, "timeout") == 0) {
+        if (set_int(&n, v, 1, 3600, key, err, errlen)) return -1;
+        c->timeout = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "grace") == 0) {
+        if (set_int(&n, v, 0, 3600, key, err, errlen)) return -1;
+        c->grace = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "device_interval") == 0) {
+        if (set_int(&n, v, 0, 60, key, err, errlen)) return -1;
+        c->device_interval = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "sqlite_max_pages") == 0) {
+        if (set_int(&n, v, 0, 1L << 30, key, err, errlen)) return -1;
+        c->sqlite_max_pages = (long)n;
+        return 0;
+    }
+    if (strcmp(key, "seed") == 0) {
+        if (strcmp(v, "sample") == 0) c->seed = 1;
+        else if (strcmp(v, "none") == 0) c->seed = 0;
+        else {
+            snprintf(err, errlen, "seed: must be sample or none");
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "%s: unknown option", key);
+    return -1;
+}
+
+struct load_ctx {
+    bo_config *c;
+    char *err;
+    size_t errlen;
+};
+
+static int load_cb(void *ctx, const char *key, const char *value)
+{
+    struct load_ctx *l = ctx;
+    return bo_config_set(l->c, key, value, l->err, l->errlen);
+}
+
+int bo_config_load(bo_config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return -1;
+    }
+    char *buf = malloc(65537);
+    size_t n = buf ? fread(buf, 1, 65537, f) : 0;
+    fclose(f);
+    if (!buf || n > 65536) {
+        free(buf);
+        snprintf(err, errlen, "%s: too large (at most 64 KiB)", path);
+        return -1;
+    }
+    char inner[256] = "";
+    struct load_ctx l = { c, inner, sizeof inner };
+    int line = 0;
+    bo_parse_err e = bo_config_parse(buf, n, load_cb, &l, &line);
+    free(buf);
+    if (e != BO_PARSE_OK) {
+        snprintf(err, errlen, "%s:%d: %s", path, line,
+                 inner[0] ? inner : bo_parse_strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the server ---- */
+
+struct bo_server {
+    bo_config cfg;
+    struct MHD_Daemon *d;
+    bo_store *store;
+    bo_app *app;
+    char *tls_cert, *tls_key;
+    int port;
+    char base_url[256];
+    pthread_mutex_t mu;
+    int active;                 /* requests between first byte and completion */
+};
+
+typedef struct {
+    char *body;
+    size_t len, cap;
+    int too_big;
+    int answered;
+} req_ctx;
+
+static const char *hdr_lookup(void *t, const char *name)
+{
+    return MHD_lookup_connection_value(t, MHD_HEADER_KIND, name);
+}
+
+static const char *query_lookup(void *t, const char *name)
+{
+    return MHD_lookup_connection_value(t, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, bo_resp *r)
+{
+    struct MHD_Response *m = MHD_create_response_from_buffer(
+        r->len, r->body ? r->body : (void *)"", r->body ? MHD_RESPMEM_MUST_FREE
+                                                        : MHD_RESPMEM_PERSISTENT);
+    if (!m) {
+        free(r->body);
+        return MHD_NO;
+    }
+    r->body = NULL;
+    if (r->ctype[0])
+        MHD_add_response_header(m, "Content-Type", r->ctype);
+    if (r->location[0])
+        MHD_add_response_header(m, "Location", r->location);
+    if (r->etag[0])
+        MHD_add_response_header(m, "ETag", r->etag);
+    MHD_add_response_header(m, "Cache-Control",
+                            r->cache_control[0] ? r->cache_control : "no-store");
+    MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    char v[32];
+    if (r->retry_after >= 0) {
+        snprintf(v, sizeof v, "%d", r->retry_after);
+        MHD_add_response_header(m, "Retry-After", v);
+    }
+    if (r->has_ratelimit) {
+        snprintf(v, sizeof v, "%ld", r->rl_limit);
+        MHD_add_response_header(m, "RateLimit-Limit", v);
+        snprintf(v, sizeof v, "%ld", r->rl_remaining);
+        MHD_add_response_header(m, "RateLimit-Remaining", v);
+        snprintf(v, sizeof v, "%ld", r->rl_reset);
+        MHD_add_response_header(m, "RateLimit-Reset", v);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, m);
+    MHD_destroy_response(m);
+    return ret;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *c, size_t max)
+{
+    bo_resp r;
+    memset(&r, 0, sizeof r);
+    r.status = 413;
+    r.retry_after = -1;
+    snprintf(r.ctype, sizeof r.ctype, "application/problem+json");
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"type\":\"/problems/body-too-large\",\"title\":\"Request body too large\","
+                     "\"status\":413,\"detail\":\"The body is over %zu bytes.\"}", max);
+    r.body = strdup(body);
+    r.len = r.body ? (size_t)n : 0;
+    return send_resp(c, &r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    bo_server *s = cls;
+    req_ctx *rc = *con_cls;
+    if (!rc) {
+        rc = calloc(1, sizeof *rc);
+        if (!rc)
+            return MHD_NO;
+        *con_cls = rc;
+        pthread_mutex_lock(&s->mu);
+        s->active++;
+        pthread_mutex_unlock(&s->mu);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        int64_t n;
+        if (cl && (bo_parse_i64(cl, 0, INT64_MAX, &n) != 0 || (uint64_t)n > s->cfg.max_body)) {
+            rc->too_big = 1;
+            rc->answered = 1;
+            return too_large(c, s->cfg.max_body);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (rc->too_big)
+            return MHD_YES;
+        if (rc->len + n > s->cfg.max_body) {
+            /* A chunked body that grew over the ceiling. */
+            rc->too_big = 1;
+            rc->answered = 1;
+            free(rc->body);
+            rc->body = NULL;
+            return too_large(c, s->cfg.max_body);
+        }
+        if (rc->len + n + 1 > rc->cap) {
+            size_t cap = rc->cap ? rc->cap : 1024;
+            while (cap < rc->len + n + 1)
+                cap *= 2;
+            char *p = realloc(rc->body, cap);
+            if (!p)
+                return MHD_NO;
+            rc->body = p;
+            rc->cap = cap;
+        }
+        memcpy(rc->body + rc->len, upload, n);
+        rc->len += n;
+        rc->body[rc->len] = '\0';
+        return MHD_YES;
+    }
+    if (rc->answered)
+        return MHD_YES;
+    rc->answered = 1;
+    bo_req req = {
+        .method = method, .path = url,
+        .body = rc->body ? rc->body : "", .body_len = rc->len,
+        .header = hdr_lookup, .query = query_lookup, .t = c,
+    };
+    bo_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.retry_after = -1;
+    bo_app_handle(s->app, &req, &resp);
+    return send_resp(c, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    bo_server *s = cls;
+    req_ctx *rc = *con_cls;
+    if (!rc)
+        return;
+    free(rc->body);
+    free(rc);
+    *con_cls = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->active--;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return NULL;
+    }
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf || n == 0) {
+        free(buf);
+        snprintf(err, errlen, "%s: empty or unreadable", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static int is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+           strcmp(addr, "localhost") == 0;
+}
+
+int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    bo_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->mu, NULL);
+    int tls = cfg->cert[0] || cfg->key[0];
+    if (tls && !(cfg->cert[0] && cfg->key[0])) {
+        snprintf(err, errlen, "cert and key: give both for HTTPS, or neither");
+        goto fail;
+    }
+    if (!tls && !is_loopback(cfg->listen)) {
+        snprintf(err, errlen, "listen %s: plain HTTP is only allowed on loopback; "
+                 "give cert and key for HTTPS", cfg->listen);
+        goto fail;
+    }
+    if (tls && (!(s->tls_cert = read_file(cfg->cert, err, errlen)) ||
+                !(s->tls_key = read_file(cfg->key, err, errlen))))
+        goto fail;
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
+    const char *addr = strcmp(cfg->listen, "localhost") == 0 ? "127.0.0.1" : cfg->listen;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)cfg->port);
+    } else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "listen %s: not an IPv4 or IPv6 address", cfg->listen);
+        goto fail;
+    }
+    if (tls)
+        flags |= MHD_USE_TLS;
+
+    bo_store_cfg sc = { .spec = cfg->database,
+                        .pool_size = cfg->db_pool > 0 ? cfg->db_pool : cfg->threads + 2,
+                        .sqlite_max_pages = cfg->sqlite_max_pages };
+    if (bo_store_open(&sc, &s->store, err, errlen) != BO_STORE_OK)
+        goto fail;
+    if (cfg->seed && bo_seed_sample(s->store) != BO_STORE_OK) {
+        snprintf(err, errlen, "database %s: loading the sample data failed", cfg->database);
+        goto fail;
+    }
+
+    struct MHD_OptionItem tls_opts[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
+                            MHD_OPTION_END);
+    if (!s->d) {
+        snprintf(err, errlen, "listen %s port %d: cannot start the server "
+                 "(address in use, or a bad certificate or key)", cfg->listen, cfg->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : cfg->port;
+    if (cfg->base_url[0])
+        snprintf(s->base_url, sizeof s->base_url, "%s", cfg->base_url);
+    else
+        snprintf(s->base_url, sizeof s->base_url, "%s://%s%s%s:%d",
+                 tls ? "https" : "http", strchr(addr, ':') ? "[" : "", addr,
+                 strchr(addr, ':') ? "]" : "", s->port);
+    if (bo_app_create(s->store, cfg, s->base_url, &s->app) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    bo_store_close(s->store);
+    free(s->tls_cert);
+    free(s->tls_key);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    return -1;
+}
+
+int bo_server_port(const bo_server *s)
+{
+    return s->port;
+}
+
+const char *bo_server_base_url(const bo_server *s)
+{
+    return s->base_url;
+}
+
+void bo_server_stop(bo_server *s)
+{
+    if (!s)
+        return;
+    /* Stop accepting; requests already read run to the end and answer. */
+    MHD_socket ls = MHD_quiesce_daemon(s->d);
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    for (int waited = 0; waited < s->cfg.grace * 50; waited++) {
+        pthread_mutex_lock(&s->mu);
+        int active = s->active;
+        pthread_mutex_unlock(&s->mu);
+        if (active == 0)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    bo_app_destroy(s->app);
+    bo_store_close(s->store);
+    free(s->tls_cert);
+    free(s->tls_key);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

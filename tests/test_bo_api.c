@@ -1,0 +1,1427 @@
+/*
+ * End-to-end tests of civictv-backoffice: the real server started in this
+ * process on 127.0.0.1 (a free port), driven over HTTP with libcurl, once
+ * on SQLite and, when CIVICTV_PG holds a PostgreSQL connection string, once
+ * more on PostgreSQL.  Fixtures the API cannot create (a small-quota
+ * tenant, race slots, viewer tokens) are written through bo_store.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "backoffice/bo_server.h"
+#include "backoffice/bo_store.h"
+#include "backoffice/bo_util.h"
+
+static char g_spec[1024];
+static char g_dir[64];
+static int g_is_pg;
+static bo_server *g_srv;
+static char g_base[256];
+static bo_store *g_store;
+static char g_day[16];           /* tomorrow, UTC: a day with seeded slots */
+
+/* ---- HTTP helper ---- */
+
+typedef struct {
+    long status;
+    char *body;
+    size_t len;
+    char *hdr;
+    size_t hlen;
+} res_t;
+
+static size_t on_body(char *p, size_t s, size_t n, void *u)
+{
+    res_t *r = u;
+    char *b = realloc(r->body, r->len + s * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->len, p, s * n);
+    r->len += s * n;
+    b[r->len] = '\0';
+    r->body = b;
+    return s * n;
+}
+
+static size_t on_hdr(char *p, size_t s, size_t n, void *u)
+{
+    res_t *r = u;
+    char *b = realloc(r->hdr, r->hlen + s * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->hlen, p, s * n);
+    r->hlen += s * n;
+    b[r->hlen] = '\0';
+    r->hdr = b;
+    return s * n;
+}
+
+static void res_free(res_t *r)
+{
+    free(r->body);
+    free(r->hdr);
+    memset(r, 0, sizeof *r);
+}
+
+/* The value of a response header (case-insensitive name), or NULL. */
+static const char *res_header(const res_t *r, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *l = r->hdr; l && *l;) {
+        const char *e = strstr(l, "\r\n");
+        if (!e)
+            break;
+        if ((size_t)(e - l) > nl + 1 && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+            const char *v = l + nl + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, cap, "%.*s", (int)(e - v), v);
+            return out;
+        }
+        l = e + 2;
+    }
+    return NULL;
+}
+
+typedef struct {
+    const char *method, *path, *auth, *idem, *ctype, *body;
+    size_t body_len;             /* 0: strlen(body) */
+    const char *base;            /* NULL: the main server */
+    int expect100;               /* send Expect: 100-continue */
+} req_t;
+
+static long http(const req_t *q, res_t *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", q->base ? q->base : g_base, q->path);
+    struct curl_slist *h = NULL;
+    char line[600];
+    if (q->auth) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", q->auth);
+        h = curl_slist_append(h, line);
+    }
+    if (q->idem) {
+        snprintf(line, sizeof line, "Idempotency-Key: %s", q->idem);
+        h = curl_slist_append(h, line);
+    }
+    if (q->body) {
+        snprintf(line, sizeof line, "Content-Type: %s", q->ctype ? q->ctype : "application/json");
+        h = curl_slist_append(h, line);
+    }
+    h = curl_slist_append(h, q->expect100 ? "Expect: 100-continue" : "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (q->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+                         (long)(q->body_len ? q->body_len : strlen(q->body)));
+    } else if (strcmp(q->method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    else
+        r->status = -1;
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+static long get(const char *path, const char *auth, res_t *r)
+{
+    req_t q = { .method = "GET", .path = path, .auth = auth };
+    return http(&q, r);
+}
+
+static long post(const char *path, const char *auth, const char *idem, const char *body,
+                 res_t *r)
+{
+    req_t q = { .method = "POST", .path = path, .auth = auth, .idem = idem, .body = body };
+    return http(&q, r);
+}
+
+static long post_form(const char *path, const char *body, res_t *r)
+{
+    req_t q = { .method = "POST", .path = path, .body = body,
+                .ctype = "application/x-www-form-urlencoded" };
+    return http(&q, r);
+}
+
+/* A string member of the JSON body (a dotted path one level deep). */
+static char *json_str(const res_t *r, const char *a, const char *b)
+{
+    cJSON *o = cJSON_Parse(r->body ? r->body : "");
+    if (!o)
+        return NULL;
+    cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b)
+        x = cJSON_GetObjectItemCaseSensitive(x, b);
+    char *s = NULL;
+    if (cJSON_IsString(x))
+        s = strdup(x->valuestring);
+    else if (cJSON_IsNumber(x)) {
+        char n[32];
+        snprintf(n, sizeof n, "%.0f", x->valuedouble);
+        s = strdup(n);
+    } else if (cJSON_IsBool(x))
+        s = strdup(cJSON_IsTrue(x) ? "true" : "false");
+    cJSON_Delete(o);
+    return s;
+}
+
+static void assert_json_eq(const res_t *r, const char *a, const char *b, const char *want)
+{
+    char *s = json_str(r, a, b);
+    if (!s || strcmp(s, want) != 0)
+        fail_msg("%s%s%s: got %s, want %s (body %s)", a, b ? "." : "", b ? b : "",
+                 s ? s : "(none)", want, r->body ? r->body : "");
+    free(s);
+}
+
+static void assert_problem(const res_t *r, long status, const char *type)
+{
+    if (r->status != status)
+        fail_msg("status %ld, want %ld: %s", r->status, status, r->body ? r->body : "");
+    char ct[128];
+    assert_non_null(res_header(r, "Content-Type", ct, sizeof ct));
+    assert_string_equal(ct, "application/problem+json");
+    if (type)
+        assert_json_eq(r, "type", NULL, type);
+}
+
+/* ---- fixtures ---- */
+
+static void fx(const char *sql, int n, const char *const *p)
+{
+    bo_db *db = bo_store_acquire(g_store);
+    bo_store_err e = bo_db_exec(db, sql, n, p, NULL);
+    if (e != BO_STORE_OK)
+        fail_msg("fixture %s: %s", sql, bo_db_errmsg(db));
+    bo_store_release(g_store, db);
+}
+
+static long fx_count(const char *sql, int n, const char *const *p)
+{
+    bo_db *db = bo_store_acquire(g_store);
+    bo_rows *rows = NULL;
+    bo_store_err e = bo_db_exec(db, sql, n, p, &rows);
+    assert_int_equal(e, BO_STORE_OK);
+    long v = atol(bo_rows_get(rows, 0, 0));
+    bo_rows_free(rows);
+    bo_store_release(g_store, db);
+    return v;
+}
+
+static void add_token(const char *token, const char *tenant, const char *person)
+{
+    char h[65];
+    bo_sha256_hex(token, strlen(token), h);
+    const char *p[4] = { h, tenant, person, "4102444800" };
+    fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
+       "VALUES ($1, $2, $3, 'access', $4)", 4, p);
+}
+
+static void reset_pg(const char *spec)
+{
+    PGconn *c = PQconnectdb(spec);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("CIVICTV_PG: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, "SET client_min_messages = warning; "
+                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("resetting the test database: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static void start_cfg(bo_config *c)
+{
+    bo_config_defaults(c);
+    c->port = 0;
+    c->seed = 1;
+    c->device_interval = 0;
+    c->threads = 4;
+    c->grace = 30;
+    snprintf(c->database, sizeof c->database, "%s", g_spec);
+}
+
+static int setup_engine(void)
+{
+    bo_config c;
+    start_cfg(&c);
+    char err[512];
+    if (bo_server_start(&c, &g_srv, err, sizeof err) != 0) {
+        fprintf(stderr, "server: %s\n", err);
+        return -1;
+    }
+    snprintf(g_base, sizeof g_base, "%s", bo_server_base_url(g_srv));
+    bo_store_cfg sc = { .spec = g_spec, .pool_size = 2 };
+    if (bo_store_open(&sc, &g_store, err, sizeof err) != BO_STORE_OK) {
+        fprintf(stderr, "store: %s\n", err);
+        return -1;
+    }
+    const char *t[3] = { "tiny", "Tiny Parish Council", "5" };
+    fx("INSERT INTO tenants (id, name, rate_per_minute) VALUES ($1, $2, $3)", 3, t);
+    char h[65];
+    bo_sha256_hex("tv-tiny", 7, h);
+    const char *k[4] = { h, "tiny", "tv", "test" };
+    fx("INSERT INTO api_keys (key_hash, tenant_id, role, label) VALUES ($1, $2, $3, $4)", 4, k);
+    for (int i = 1; i <= 10; i++) {
+        char id[32], start[8];
+        snprintf(id, sizeof id, "race-%02d", i);
+        snprintf(start, sizeof start, "%02d:00", 8 + i);
+        const char *s[6] = { id, "northshire", "housing-advice", "2030-01-01", start, start };
+        fx("INSERT INTO slots (id, tenant_id, service_code, day, start_time, end_time) "
+           "VALUES ($1, $2, $3, $4, $5, $6)", 6, s);
+    }
+    for (int i = 0; i < 50; i++) {
+        char tok[32], person[32];
+        snprintf(tok, sizeof tok, "viewer-%02d", i);
+        snprintf(person, sizeof person, "person-%02d", i);
+        add_token(tok, "northshire", person);
+    }
+    add_token("viewer-vb", "valeborough", "person-vb");
+    time_t t1 = time(NULL) + 86400;
+    struct tm tm;
+    gmtime_r(&t1, &tm);
+    strftime(g_day, sizeof g_day, "%Y-%m-%d", &tm);
+    return 0;
+}
+
+static int setup_sqlite(void **state)
+{
+    (void)state;
+    g_is_pg = 0;
+    snprintf(g_dir, sizeof g_dir, "/tmp/bo-test-XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
+    return setup_engine();
+}
+
+static int setup_pg(void **state)
+{
+    (void)state;
+    g_is_pg = 1;
+    snprintf(g_spec, sizeof g_spec, "%s", getenv("CIVICTV_PG"));
+    reset_pg(g_spec);
+    snprintf(g_dir, sizeof g_dir, "/tmp/bo-test-XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    return setup_engine();
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    bo_server_stop(g_srv);
+    g_srv = NULL;
+    bo_store_close(g_store);
+    g_store = NULL;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    if (system(cmd) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- tests ---- */
+
+static void t_health(void **state)
+{
+    (void)state;
+    res_t r;
+    assert_int_equal(get("/health", NULL, &r), 200);
+    assert_json_eq(&r, "status", NULL, "ok");
+    assert_json_eq(&r, "database", NULL, g_is_pg ? "postgresql" : "sqlite");
+    res_free(&r);
+    assert_int_equal(get("/nowhere", NULL, &r), 404);
+    assert_problem(&r, 404, "/problems/not-found");
+    res_free(&r);
+}
+
+static void t_auth(void **state)
+{
+    (void)state;
+    res_t r;
+    get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, &r);
+    assert_problem(&r, 401, "/problems/unauthorized");
+    res_free(&r);
+    get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "forged-key", &r);
+    assert_problem(&r, 401, "/problems/unauthorized");
+    res_free(&r);
+    get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "' OR 1=1 --", &r);
+    assert_problem(&r, 401, NULL);
+    res_free(&r);
+}
+
+static char *create_payment(const char *key, const char *idem, long amount, const char *ref,
+                            char **shortc)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"amount\":%ld,\"reference\":\"%s\","
+             "\"description\":\"Council Tax\",\"language\":\"en\"}", amount, ref);
+    res_t r;
+    post("/v1/payments", key, idem, body, &r);
+    if (r.status != 201)
+        fail_msg("create payment: %ld %s", r.status, r.body ? r.body : "");
+    char *id = json_str(&r, "payment_id", NULL);
+    if (shortc) {
+        char *u = json_str(&r, "short_url", NULL);
+        *shortc = strdup(strrchr(u, '/') + 1);
+        free(u);
+    }
+    res_free(&r);
+    return id;
+}
+
+static void t_payment_create_get(void **state)
+{
+    (void)state;
+    res_t r;
+    post("/v1/payments", "tv-northshire-sample", NULL,
+         "{\"amount\":12345,\"reference\":\"CT-0001\",\"description\":\"Council Tax\","
+         "\"language\":\"cy\"}", &r);
+    assert_int_equal(r.status, 201);
+    char *id = json_str(&r, "payment_id", NULL);
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 26);
+    char loc[512], want[512];
+    assert_non_null(res_header(&r, "Location", loc, sizeof loc));
+    snprintf(want, sizeof want, "%s/v1/payments/%s", g_base, id);
+    assert_string_equal(loc, want);
+    assert_json_eq(&r, "amount", NULL, "12345");
+    assert_json_eq(&r, "language", NULL, "cy");
+    assert_json_eq(&r, "state", "status", "created");
+    assert_json_eq(&r, "state", "finished", "false");
+    char *next = json_str(&r, "_links", "next_url");
+    assert_null(next); /* an object, not a string */
+    char *su = json_str(&r, "short_url", NULL);
+    char *qr = json_str(&r, "qr_target", NULL);
+    assert_non_null(su);
+    assert_non_null(qr);
+    assert_true(strncmp(su, g_base, strlen(g_base)) == 0);
+    assert_int_equal(strlen(su), strlen(g_base) + 3 + 8);
+    free(su);
+    free(qr);
+    res_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    assert_int_equal(get(path, "tv-northshire-sample", &r), 200);
+    assert_json_eq(&r, "payment_id", NULL, id);
+    assert_json_eq(&r, "reference", NULL, "CT-0001");
+    char rl[32];
+    assert_non_null(res_header(&r, "RateLimit-Limit", rl, sizeof rl));
+    assert_non_null(res_header(&r, "RateLimit-Remaining", rl, sizeof rl));
+    res_free(&r);
+    free(id);
+}
+
+static void t_payment_validation(void **state)
+{
+    (void)state;
+    static const struct { const char *body; long status; const char *detail; } cases[] = {
+        { "{\"amount\":100,", 400, "not valid JSON" },
+        { "{\"amount\":100} x", 400, "not valid JSON" },
+        { "{\"amount\":100,\"reference\":\"r\xff\",\"description\":\"d\"}", 400, "UTF-8" },
+        { "[1,2]", 422, "JSON object" },
+        { "{\"amount\":100,\"reference\":\"r\",\"description\":\"d\",\"colour\":1}", 422, "colour: unknown field" },
+        { "{\"amount\":-5,\"reference\":\"r\",\"description\":\"d\"}", 422, "amount:" },
+        { "{\"amount\":0,\"reference\":\"r\",\"description\":\"d\"}", 422, "amount:" },
+        { "{\"amount\":10000001,\"reference\":\"r\",\"description\":\"d\"}", 422, "amount:" },
+        { "{\"amount\":1.5,\"reference\":\"r\",\"description\":\"d\"}", 422, "amount:" },
+        { "{\"amount\":\"100\",\"reference\":\"r\",\"description\":\"d\"}", 422, "amount:" },
+        { "{\"amount\":1e300,\"reference\":\"r\",\"description\":\"d\"}", 422, "amount:" },
+        { "{\"reference\":\"r\",\"description\":\"d\"}", 422, "amount: missing" },
+        { "{\"amount\":100,\"description\":\"d\"}", 422, "reference: missing" },
+        { "{\"amount\":100,\"reference\":5,\"description\":\"d\"}", 422, "reference: must be" },
+        { "{\"amount\":100,\"reference\":\"r\",\"description\":\"d\",\"language\":\"fr\"}", 422, "language" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        res_t r;
+        post("/v1/payments", "tv-northshire-sample", NULL, cases[i].body, &r);
+        assert_problem(&r, cases[i].status, NULL);
+        char *d = json_str(&r, "detail", NULL);
+        if (!d || !strstr(d, cases[i].detail))
+            fail_msg("case %zu: detail %s, want %s", i, d ? d : "(none)", cases[i].detail);
+        free(d);
+        res_free(&r);
+    }
+    /* A reference of 256 bytes is one too many. */
+    char body[600];
+    char ref[257];
+    memset(ref, 'r', 256);
+    ref[256] = '\0';
+    snprintf(body, sizeof body, "{\"amount\":1,\"reference\":\"%s\",\"description\":\"d\"}", ref);
+    res_t r;
+    post("/v1/payments", "tv-northshire-sample", NULL, body, &r);
+    assert_problem(&r, 422, "/problems/invalid-field");
+    res_free(&r);
+    /* SQL metacharacters are data, stored and returned exactly. */
+    const char *evil = "x'); DROP TABLE payments; --";
+    char *id = create_payment("tv-northshire-sample", NULL, 10000000, evil, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    assert_int_equal(get(path, "tv-northshire-sample", &r), 200);
+    assert_json_eq(&r, "reference", NULL, evil);
+    assert_json_eq(&r, "amount", NULL, "10000000");
+    res_free(&r);
+    free(id);
+    /* Nothing half-stored: every refused body left no payment behind. */
+    const char *p[1] = { "r" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 0);
+}
+
+static void t_body_limit(void **state)
+{
+    (void)state;
+    size_t n = 64 * 1024 + 1;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    res_t r;
+    /* With Expect: 100-continue the server refuses before the body is
+     * sent, so the client always reads the answer. */
+    req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+                .body = big, .body_len = n, .expect100 = 1 };
+    http(&q, &r);
+    res_t r2;
+    q.expect100 = 0;
+    /* Without it, the server answers and closes while the client may still
+     * be sending: a 413 or a closed connection, never a stored payment. */
+    http(&q, &r2);
+    free(big);
+    assert_problem(&r, 413, "/problems/body-too-large");
+    res_free(&r);
+    assert_true(r2.status == 413 || r2.status == -1);
+    res_free(&r2);
+    /* The server still serves everyone else. */
+    assert_int_equal(get("/health", NULL, &r), 200);
+    res_free(&r);
+}
+
+static void t_idempotency(void **state)
+{
+    (void)state;
+    const char *body = "{\"amount\":500,\"reference\":\"IDEM-1\",\"description\":\"Bin\"}";
+    res_t a, b, c;
+    post("/v1/payments", "tv-northshire-sample", "\"key-idem-1\"", body, &a);
+    assert_int_equal(a.status, 201);
+    /* The quoted and the plain form are the same key. */
+    post("/v1/payments", "tv-northshire-sample", "key-idem-1", body, &b);
+    assert_int_equal(b.status, 201);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.body, b.body, a.len);
+    char la[512], lb[512];
+    assert_string_equal(res_header(&a, "Location", la, sizeof la),
+                        res_header(&b, "Location", lb, sizeof lb));
+    /* Same key, different body: 422. */
+    post("/v1/payments", "tv-northshire-sample", "key-idem-1",
+         "{\"amount\":501,\"reference\":\"IDEM-1\",\"description\":\"Bin\"}", &c);
+    assert_problem(&c, 422, "/problems/idempotency-key-reused");
+    res_free(&c);
+    /* Same key on another path: 422 too. */
+    post("/v1/appointments", "viewer-01", "key-idem-1", body, &c);
+    assert_int_equal(c.status, 422);
+    res_free(&c);
+    /* Keys belong to their caller: another tenant's identical key is new. */
+    post("/v1/payments", "tv-valeborough-sample", "key-idem-1", body, &c);
+    assert_int_equal(c.status, 201);
+    char *ida = json_str(&a, "payment_id", NULL), *idc = json_str(&c, "payment_id", NULL);
+    assert_string_not_equal(ida, idc);
+    free(ida);
+    free(idc);
+    res_free(&c);
+    /* Malformed keys. */
+    post("/v1/payments", "tv-northshire-sample", "bad key!", body, &c);
+    assert_problem(&c, 400, "/problems/invalid-idempotency-key");
+    res_free(&c);
+    char longkey[300];
+    memset(longkey, 'k', 256);
+    longkey[256] = '\0';
+    post("/v1/payments", "tv-northshire-sample", longkey, body, &c);
+    assert_problem(&c, 400, "/problems/invalid-idempotency-key");
+    res_free(&c);
+    const char *p[1] = { "IDEM-1" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 2);
+    res_free(&a);
+    res_free(&b);
+}
+
+typedef struct {
+    const char *path, *auth, *idem, *body;
+    res_t r;
+} job_t;
+
+static void *run_job(void *arg)
+{
+    job_t *j = arg;
+    req_t q = { .method = "POST", .path = j->path, .auth = j->auth, .idem = j->idem,
+                .body = j->body };
+    http(&q, &j->r);
+    return NULL;
+}
+
+static void run_jobs(job_t *jobs, int n)
+{
+    pthread_t *t = calloc((size_t)n, sizeof *t);
+    assert_non_null(t);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, run_job, &jobs[i]), 0);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+}
+
+static void t_idempotency_race(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    job_t *jobs = calloc(N, sizeof *jobs);
+    assert_non_null(jobs);
+    for (int i = 0; i < N; i++) {
+        jobs[i].path = "/v1/payments";
+        jobs[i].auth = "tv-northshire-sample";
+        jobs[i].idem = "race-key-1";
+        jobs[i].body = "{\"amount\":999,\"reference\":\"RACE-1\",\"description\":\"Race\"}";
+    }
+    run_jobs(jobs, N);
+    int created = 0, busy = 0;
+    char *first = NULL;
+    for (int i = 0; i < N; i++) {
+        if (jobs[i].r.status == 201) {
+            created++;
+            char *id = json_str(&jobs[i].r, "payment_id", NULL);
+            if (!first)
+                first = id;
+            else {
+                assert_string_equal(first, id);
+                free(id);
+            }
+        } else if (jobs[i].r.status == 409) {
+            busy++;
+            assert_json_eq(&jobs[i].r, "type", NULL, "/problems/idempotency-in-flight");
+        } else {
+            fail_msg("unexpected %ld %s", jobs[i].r.status, jobs[i].r.body ? jobs[i].r.body : "");
+        }
+        res_free(&jobs[i].r);
+    }
+    assert_int_equal(created + busy, N);
+    assert_true(created >= 1);
+    free(first);
+    free(jobs);
+    const char *p[1] = { "RACE-1" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 1);
+}
+
+static void t_tenant_isolation(void **state)
+{
+    (void)state;
+    char *id = create_payment("tv-northshire-sample", NULL, 700, "ISO-1", NULL);
+    char path[160];
+    res_t mine, theirs, none;
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    get(path, "tv-valeborough-sample", &theirs);
+    get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-valeborough-sample", &none);
+    assert_problem(&theirs, 404, "/problems/not-found");
+    /* Another tenant's payment and a missing one answer identically. */
+    assert_int_equal(theirs.len, none.len);
+    assert_memory_equal(theirs.body, none.body, none.len);
+    res_free(&theirs);
+    res_free(&none);
+    snprintf(path, sizeof path, "/v1/payments/%s/cancel", id);
+    post(path, "admin-valeborough-sample", NULL, NULL, &theirs);
+    assert_problem(&theirs, 404, NULL);
+    res_free(&theirs);
+    snprintf(path, sizeof path, "/v1/payments/%s/refunds", id);
+    post(path, "admin-valeborough-sample", NULL, "{\"amount\":1}", &theirs);
+    assert_problem(&theirs, 404, NULL);
+    res_free(&theirs);
+    get(path, "tv-valeborough-sample", &theirs);
+    assert_problem(&theirs, 404, NULL);
+    res_free(&theirs);
+    /* Appointments: a Vale Borough viewer cannot book a Northshire slot,
+     * see its service's slots, or see a Northshire booking. */
+    post("/v1/appointments", "viewer-vb", NULL, "{\"slot_id\":\"race-01\"}", &theirs);
+    assert_problem(&theirs, 404, "/problems/not-found");
+    res_free(&theirs);
+    char q[128];
+    snprintf(q, sizeof q, "/v1/appointments/slots?service=housing-advice&day=%s", g_day);
+    get(q, "viewer-vb", &theirs);
+    assert_problem(&theirs, 404, NULL);
+    res_free(&theirs);
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    assert_int_equal(get(path, "tv-northshire-sample", &mine), 200);
+    res_free(&mine);
+    free(id);
+}
+
+static char *page_code(const char *key, long amount, const char *lang)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"amount\":%ld,\"reference\":\"PAGE\",\"description\":"
+             "\"Council Tax\",\"language\":\"%s\"}", amount, lang);
+    res_t r;
+    post("/v1/payments", key, NULL, body, &r);
+    assert_int_equal(r.status, 201);
+    char *u = json_str(&r, "short_url", NULL);
+    char *code = strdup(strrchr(u, '/') + 1);
+    free(u);
+    res_free(&r);
+    return code;
+}
+
+static void payment_state(const char *code, char *state, size_t cap)
+{
+    const char *p[1] = { code };
+    bo_db *db = bo_store_acquire(g_store);
+    bo_rows *rows = NULL;
+    assert_int_equal(bo_db_exec(db, "SELECT state FROM payments WHERE short_code = $1", 1, p,
+                                &rows), BO_STORE_OK);
+    assert_int_equal(rows->nrows, 1);
+    snprintf(state, cap, "%s", bo_rows_get(rows, 0, 0));
+    bo_rows_free(rows);
+    bo_store_release(g_store, db);
+}
+
+static void t_phone_pages_cards(void **state)
+{
+    (void)state;
+    static const struct { const char *card; long status; const char *state; const char *text; } cards[] = {
+        { "4444333322221111", 200, "success", "Payment successful" },
+        { "4242 4242 4242 4242", 200, "success", "Payment successful" },
+        { "4000000000000002", 200, "failed", "declined" },
+        { "4000000000000069", 422, "started", "expired" },
+        { "4000000000000127", 422, "started", "security code is wrong" },
+        { "4000000000000119", 200, "error", "problem processing" },
+        { "1234567812345678", 422, "started", "only the published test card" },
+    };
+    for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
+        char *code = page_code("tv-northshire-sample", 4200, "en");
+        char path[128], st[16];
+        res_t r;
+        /* The link preview: any number of GETs change nothing. */
+        snprintf(path, sizeof path, "/p/%s", code);
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(get(path, NULL, &r), 200);
+            assert_non_null(strstr(r.body, "Continue"));
+            assert_non_null(strstr(r.body, "&pound;42.00"));
+            assert_non_null(strstr(r.body, "<html lang=\"en\">"));
+            res_free(&r);
+        }
+        payment_state(code, st, sizeof st);
+        assert_string_equal(st, "created");
+        snprintf(path, sizeof path, "/pay/%s/start", code);
+        assert_int_equal(post_form(path, "", &r), 200);
+        assert_non_null(strstr(r.body, "name=\"card_number\""));
+        res_free(&r);
+        payment_state(code, st, sizeof st);
+        assert_string_equal(st, "started");
+        char form[256];
+        char enc[64];
+        snprintf(enc, sizeof enc, "%s", cards[i].card);
+        for (char *s = enc; *s; s++)
+            if (*s == ' ')
+                *s = '+';
+        snprintf(form, sizeof form, "card_number=%s&expiry=12%%2F30&name=A+Person&cvc=123", enc);
+        snprintf(path, sizeof path, "/pay/%s/card", code);
+        post_form(path, form, &r);
+        if (r.status != cards[i].status || !strstr(r.body, cards[i].text))
+            fail_msg("card %s: %ld %s", cards[i].card, r.status, r.body);
+        /* The page never echoes the card number back. */
+        assert_null(strstr(r.body, "4000000000"));
+        assert_null(strstr(r.body, "44443333"));
+        res_free(&r);
+        payment_state(code, st, sizeof st);
+        assert_string_equal(st, cards[i].state);
+        free(code);
+    }
+    /* Welsh. */
+    char *code = page_code("tv-valeborough-sample", 100, "cy");
+    char path[64];
+    snprintf(path, sizeof path, "/p/%s", code);
+    res_t r;
+    assert_int_equal(get(path, NULL, &r), 200);
+    assert_non_null(strstr(r.body, "Parhau"));
+    assert_non_null(strstr(r.body, "<html lang=\"cy\">"));
+    res_free(&r);
+    snprintf(path, sizeof path, "/p/%s?lang=en", code);
+    assert_int_equal(get(path, NULL, &r), 200);
+    assert_non_null(strstr(r.body, "Continue"));
+    res_free(&r);
+    /* The viewer cancels on the phone. */
+    snprintf(path, sizeof path, "/pay/%s/cancel", code);
+    assert_int_equal(post_form(path, "", &r), 200);
+    res_free(&r);
+    char st[16];
+    payment_state(code, st, sizeof st);
+    assert_string_equal(st, "cancelled");
+    free(code);
+    assert_int_equal(get("/p/BBBBBBBB", NULL, &r), 404);
+    res_free(&r);
+    assert_int_equal(get("/p/<script>", NULL, &r), 404);
+    res_free(&r);
+}
+
+static char *paid_payment(const char *key, long amount)
+{
+    char *code = NULL;
+    char *id = create_payment(key, NULL, amount, "PAID", &code);
+    char path[64];
+    res_t r;
+    snprintf(path, sizeof path, "/pay/%s/start", code);
+    assert_int_equal(post_form(path, "", &r), 200);
+    res_free(&r);
+    snprintf(path, sizeof path, "/pay/%s/card", code);
+    assert_int_equal(post_form(path, "card_number=4242424242424242", &r), 200);
+    res_free(&r);
+    free(code);
+    return id;
+}
+
+static void t_cancel_refund(void **state)
+{
+    (void)state;
+    char *id = create_payment("tv-northshire-sample", NULL, 300, "CANCEL", NULL);
+    char path[128];
+    res_t r;
+    snprintf(path, sizeof path, "/v1/payments/%s/cancel", id);
+    assert_int_equal(post(path, "tv-northshire-sample", NULL, NULL, &r), 204);
+    res_free(&r);
+    post(path, "tv-northshire-sample", NULL, NULL, &r);
+    assert_problem(&r, 409, "/problems/payment-finished");
+    res_free(&r);
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    get(path, "tv-northshire-sample", &r);
+    assert_json_eq(&r, "state", "status", "cancelled");
+    assert_json_eq(&r, "state", "code", "P0040");
+    assert_json_eq(&r, "state", "finished", "true");
+    res_free(&r);
+    free(id);
+
+    id = paid_payment("tv-northshire-sample", 1000);
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    get(path, "tv-northshire-sample", &r);
+    assert_json_eq(&r, "state", "status", "success");
+    assert_json_eq(&r, "refund_summary", "status", "available");
+    assert_json_eq(&r, "refund_summary", "amount_available", "1000");
+    res_free(&r);
+    snprintf(path, sizeof path, "/v1/payments/%s/refunds", id);
+    post(path, "tv-northshire-sample", NULL, "{\"amount\":100}", &r);
+    assert_problem(&r, 403, "/problems/forbidden");
+    res_free(&r);
+    post(path, "admin-northshire-sample", NULL,
+         "{\"amount\":100,\"refund_amount_available\":999}", &r);
+    assert_problem(&r, 412, NULL);
+    res_free(&r);
+    post(path, "admin-northshire-sample", "refund-1",
+         "{\"amount\":600,\"refund_amount_available\":1000}", &r);
+    assert_int_equal(r.status, 201);
+    assert_json_eq(&r, "amount", NULL, "600");
+    assert_json_eq(&r, "status", NULL, "success");
+    res_free(&r);
+    /* A retried refund does not refund twice. */
+    post(path, "admin-northshire-sample", "refund-1",
+         "{\"amount\":600,\"refund_amount_available\":1000}", &r);
+    assert_int_equal(r.status, 201);
+    res_free(&r);
+    post(path, "admin-northshire-sample", NULL, "{\"amount\":401}", &r);
+    assert_problem(&r, 422, "/problems/refund-amount-too-high");
+    res_free(&r);
+    post(path, "admin-northshire-sample", NULL, "{\"amount\":-1}", &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    get(path, "tv-northshire-sample", &r);
+    assert_int_equal(r.status, 200);
+    cJSON *o = cJSON_Parse(r.body);
+    cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "_embedded"), "refunds");
+    assert_int_equal(cJSON_GetArraySize(arr), 1);
+    cJSON_Delete(o);
+    res_free(&r);
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    get(path, "tv-northshire-sample", &r);
+    assert_json_eq(&r, "refund_summary", "amount_available", "400");
+    assert_json_eq(&r, "refund_summary", "amount_submitted", "600");
+    res_free(&r);
+    free(id);
+}
+
+static void t_rate_limit(void **state)
+{
+    (void)state;
+    res_t r;
+    char v[32];
+    long last = 100;
+    for (int i = 0; i < 5; i++) {
+        get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-tiny", &r);
+        if (r.status == 429) {
+            /* The minute rolled over between requests and an earlier
+             * request of this minute counted; only the order matters. */
+            res_free(&r);
+            break;
+        }
+        assert_int_equal(r.status, 404);
+        assert_string_equal(res_header(&r, "RateLimit-Limit", v, sizeof v), "5");
+        long rem = atol(res_header(&r, "RateLimit-Remaining", v, sizeof v));
+        assert_true(rem < last);
+        last = rem;
+        res_free(&r);
+    }
+    int limited = 0;
+    for (int i = 0; i < 6 && !limited; i++) {
+        get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-tiny", &r);
+        if (r.status == 429) {
+            limited = 1;
+            assert_problem(&r, 429, "/problems/rate-limited");
+            assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+            assert_true(atoi(v) >= 0 && atoi(v) <= 60);
+            assert_string_equal(res_header(&r, "RateLimit-Remaining", v, sizeof v), "0");
+        }
+        res_free(&r);
+    }
+    assert_true(limited);
+    /* Other tenants are not affected. */
+    assert_int_equal(get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-northshire-sample", &r), 404);
+    res_free(&r);
+}
+
+/* RFC 8628 device flow; returns the access token (and refresh token). */
+static char *sign_in(const char *client, char **refresh)
+{
+    res_t r;
+    char form[256];
+    snprintf(form, sizeof form, "client_id=%s&scope=appointments", client);
+    assert_int_equal(post_form("/oauth/device_authorization", form, &r), 200);
+    char *dc = json_str(&r, "device_code", NULL);
+    char *uc = json_str(&r, "user_code", NULL);
+    char *vu = json_str(&r, "verification_uri_complete", NULL);
+    assert_non_null(dc);
+    assert_non_null(uc);
+    assert_int_equal(strlen(uc), 9);
+    assert_int_equal(uc[4], '-');
+    for (int i = 0; i < 9; i++)
+        if (i != 4)
+            assert_non_null(strchr("BCDFGHJKLMNPQRSTVWXZ", uc[i]));
+    assert_non_null(strstr(vu, uc));
+    res_free(&r);
+    char tform[256];
+    snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+             "%%3Adevice_code&device_code=%s&client_id=%s", dc, client);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "authorization_pending");
+    res_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/device?user_code=%s", uc);
+    assert_int_equal(get(path, NULL, &r), 200);
+    assert_non_null(strstr(r.body, uc));
+    res_free(&r);
+    /* Typed in lower case with a space: still the same code. */
+    char typed[16];
+    snprintf(typed, sizeof typed, "%.4s+%.4s", uc, uc + 5);
+    for (char *s = typed; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+    snprintf(form, sizeof form, "user_code=%s&action=approve", typed);
+    assert_int_equal(post_form("/device", form, &r), 200);
+    assert_non_null(strstr(r.body, "data-state=\"approved\""));
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 200);
+    char *at = json_str(&r, "access_token", NULL);
+    assert_json_eq(&r, "token_type", NULL, "Bearer");
+    if (refresh)
+        *refresh = json_str(&r, "refresh_token", NULL);
+    res_free(&r);
+    /* The device code is spent. */
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "invalid_grant");
+    res_free(&r);
+    free(dc);
+    free(uc);
+    free(vu);
+    return at;
+}
+
+static void t_device_flow(void **state)
+{
+    (void)state;
+    char *refresh = NULL;
+    char *at = sign_in("northshire", &refresh);
+    res_t r;
+    assert_int_equal(get("/v1/appointments", at, &r), 200);
+    res_free(&r);
+    /* Refresh rotates: the new pair works, the old refresh token does not. */
+    char form[256];
+    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=northshire",
+             refresh);
+    assert_int_equal(post_form("/oauth/token", form, &r), 200);
+    char *at2 = json_str(&r, "access_token", NULL);
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", form, &r), 400);
+    assert_json_eq(&r, "error", NULL, "invalid_grant");
+    res_free(&r);
+    assert_int_equal(get("/v1/appointments", at2, &r), 200);
+    res_free(&r);
+    /* A refresh token belongs to its tenant. */
+    free(at);
+    free(refresh);
+    at = sign_in("northshire", &refresh);
+    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=valeborough",
+             refresh);
+    assert_int_equal(post_form("/oauth/token", form, &r), 400);
+    res_free(&r);
+    /* Forged and unknown things. */
+    get("/v1/appointments", "not-a-token", &r);
+    assert_problem(&r, 401, NULL);
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+                               "grant-type%3Adevice_code&device_code=guess&client_id=northshire",
+                               &r), 400);
+    assert_json_eq(&r, "error", NULL, "invalid_grant");
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/device_authorization", "client_id=nobody", &r), 401);
+    assert_json_eq(&r, "error", NULL, "invalid_client");
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", "grant_type=password&client_id=northshire", &r), 400);
+    assert_json_eq(&r, "error", NULL, "unsupported_grant_type");
+    res_free(&r);
+    assert_int_equal(post_form("/device", "user_code=BBBB-BBBB&action=approve", &r), 422);
+    assert_non_null(strstr(r.body, "not valid"));
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", "a=%zz", &r), 400);
+    res_free(&r);
+    /* Denied on the phone. */
+    assert_int_equal(post_form("/oauth/device_authorization", "client_id=valeborough", &r), 200);
+    char *dc = json_str(&r, "device_code", NULL), *uc = json_str(&r, "user_code", NULL);
+    res_free(&r);
+    snprintf(form, sizeof form, "user_code=%s&action=deny", uc);
+    assert_int_equal(post_form("/device", form, &r), 200);
+    res_free(&r);
+    /* A decided code cannot be approved afterwards. */
+    snprintf(form, sizeof form, "user_code=%s&action=approve", uc);
+    assert_int_equal(post_form("/device", form, &r), 422);
+    res_free(&r);
+    char tform[256];
+    snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+             "%%3Adevice_code&device_code=%s&client_id=valeborough", dc);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "access_denied");
+    res_free(&r);
+    /* Another tenant's client cannot redeem this device code. */
+    snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+             "%%3Adevice_code&device_code=%s&client_id=northshire", dc);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "invalid_grant");
+    res_free(&r);
+    free(dc);
+    free(uc);
+    free(at);
+    free(at2);
+    free(refresh);
+}
+
+static void t_slow_down(void **state)
+{
+    (void)state;
+    /* A second server on the same database with the standard 5 s interval:
+     * two polls in a row are too fast. */
+    bo_config c;
+    start_cfg(&c);
+    c.device_interval = 5;
+    c.seed = 0;
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    res_t r;
+    req_t q = { .method = "POST", .path = "/oauth/device_authorization",
+                .body = "client_id=northshire", .ctype = "application/x-www-form-urlencoded",
+                .base = bo_server_base_url(s2) };
+    assert_int_equal(http(&q, &r), 200);
+    assert_json_eq(&r, "interval", NULL, "5");
+    char *dc = json_str(&r, "device_code", NULL);
+    res_free(&r);
+    char tform[256];
+    snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+             "%%3Adevice_code&device_code=%s&client_id=northshire", dc);
+    q.path = "/oauth/token";
+    q.body = tform;
+    assert_int_equal(http(&q, &r), 400);
+    assert_json_eq(&r, "error", NULL, "authorization_pending");
+    res_free(&r);
+    assert_int_equal(http(&q, &r), 400);
+    assert_json_eq(&r, "error", NULL, "slow_down");
+    res_free(&r);
+    char h[65];
+    bo_sha256_hex(dc, strlen(dc), h);
+    const char *p[1] = { h };
+    assert_int_equal(fx_count("SELECT poll_interval FROM device_codes WHERE device_hash = $1",
+                              1, p), 10);
+    free(dc);
+    bo_server_stop(s2);
+}
+
+static void t_appointments(void **state)
+{
+    (void)state;
+    res_t r;
+    char q[160];
+    snprintf(q, sizeof q, "/v1/appointments/slots?service=housing-advice&day=%s", g_day);
+    assert_int_equal(get(q, "tv-northshire-sample", &r), 200);
+    cJSON *o = cJSON_Parse(r.body);
+    cJSON *slots = cJSON_GetObjectItem(o, "slots");
+    assert_int_equal(cJSON_GetArraySize(slots), 6);
+    char slot[96], body[160];
+    snprintf(slot, sizeof slot, "%s",
+             cJSON_GetObjectItem(cJSON_GetArrayItem(slots, 0), "slot_id")->valuestring);
+    cJSON_Delete(o);
+    res_free(&r);
+    snprintf(body, sizeof body, "{\"slot_id\":\"%s\"}", slot);
+    post("/v1/appointments", "tv-northshire-sample", NULL, body, &r);
+    assert_problem(&r, 403, "/problems/sign-in-required");
+    res_free(&r);
+    post("/v1/appointments", "viewer-01", "book-1", body, &r);
+    assert_int_equal(r.status, 201);
+    char *appt = json_str(&r, "appointment_id", NULL);
+    assert_json_eq(&r, "status", NULL, "booked");
+    assert_json_eq(&r, "day", NULL, g_day);
+    res_free(&r);
+    post("/v1/appointments", "viewer-02", NULL, body, &r);
+    assert_problem(&r, 409, "/problems/slot-unavailable");
+    res_free(&r);
+    assert_int_equal(get(q, "viewer-02", &r), 200);
+    o = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "slots")), 5);
+    cJSON_Delete(o);
+    res_free(&r);
+    assert_int_equal(get("/v1/appointments", "viewer-01", &r), 200);
+    o = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "appointments")), 1);
+    cJSON_Delete(o);
+    res_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/appointments/%s", appt);
+    get(path, "viewer-02", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    snprintf(path, sizeof path, "/v1/appointments/%s/cancel", appt);
+    post(path, "viewer-02", NULL, NULL, &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    assert_int_equal(post(path, "viewer-01", NULL, NULL, &r), 200);
+    assert_json_eq(&r, "status", NULL, "cancelled");
+    res_free(&r);
+    post(path, "viewer-01", NULL, NULL, &r);
+    assert_problem(&r, 409, NULL);
+    res_free(&r);
+    /* The slot is free again. */
+    assert_int_equal(post("/v1/appointments", "viewer-02", NULL, body, &r), 201);
+    res_free(&r);
+    /* Bad input. */
+    get("/v1/appointments/slots?service=housing-advice&day=2030-13-01", "viewer-01", &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    get("/v1/appointments/slots?service=x%27%3Bdrop&day=2030-01-01", "viewer-01", &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    post("/v1/appointments", "viewer-01", NULL, "{\"slot_id\":\"nope\"}", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    post("/v1/appointments", "viewer-01", NULL, "{\"slot_id\":7}", &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    free(appt);
+}
+
+static void t_slot_race(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    job_t *jobs = calloc(N, sizeof *jobs);
+    char (*auth)[16] = calloc(N, 16);
+    char (*body)[64] = calloc(N, 64);
+    assert_non_null(jobs);
+    for (int i = 0; i < N; i++) {
+        snprintf(auth[i], 16, "viewer-%02d", i);
+        snprintf(body[i], 64, "{\"slot_id\":\"race-%02d\"}", i % 10 + 1);
+        jobs[i].path = "/v1/appointments";
+        jobs[i].auth = auth[i];
+        jobs[i].body = body[i];
+    }
+    run_jobs(jobs, N);
+    int ok = 0, conflict = 0;
+    for (int i = 0; i < N; i++) {
+        if (jobs[i].r.status == 201)
+            ok++;
+        else if (jobs[i].r.status == 409) {
+            conflict++;
+            assert_problem(&jobs[i].r, 409, "/problems/slot-unavailable");
+        } else
+            fail_msg("unexpected %ld %s", jobs[i].r.status, jobs[i].r.body ? jobs[i].r.body : "");
+        res_free(&jobs[i].r);
+    }
+    assert_int_equal(ok, 10);
+    assert_int_equal(conflict, 40);
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM appointments WHERE slot_id LIKE 'race-%' "
+                              "AND state = 'booked'", 0, NULL), 10);
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM slots WHERE id LIKE 'race-%' "
+                              "AND appointment_id IS NOT NULL", 0, NULL), 10);
+    free(jobs);
+    free(auth);
+    free(body);
+}
+
+/* A client that sends half its body, lets the test stop the server, then
+ * sends the rest: the request was in flight and must still be answered. */
+typedef struct {
+    const char *body;
+    size_t off, len;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int half_sent, go_on;
+    res_t r;
+    const char *base;
+} slow_t;
+
+static size_t slow_read(char *buf, size_t size, size_t n, void *u)
+{
+    slow_t *s = u;
+    size_t half = s->len / 2;
+    if (s->off == half) {
+        pthread_mutex_lock(&s->mu);
+        s->half_sent = 1;
+        pthread_cond_broadcast(&s->cv);
+        while (!s->go_on)
+            pthread_cond_wait(&s->cv, &s->mu);
+        pthread_mutex_unlock(&s->mu);
+    }
+    size_t end = s->off < half ? half : s->len;
+    size_t k = end - s->off;
+    if (k > size * n)
+        k = size * n;
+    memcpy(buf, s->body + s->off, k);
+    s->off += k;
+    return k;
+}
+
+static void *slow_client(void *arg)
+{
+    slow_t *s = arg;
+    CURL *c = curl_easy_init();
+    char url[300];
+    snprintf(url, sizeof url, "%s/v1/payments", s->base);
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer tv-northshire-sample");
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, s);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)s->len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->r);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &s->r.status);
+    else
+        s->r.status = -1;
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+typedef struct {
+    bo_server *srv;
+} stop_t;
+
+static void *stopper(void *arg)
+{
+    bo_server_stop(((stop_t *)arg)->srv);
+    return NULL;
+}
+
+static void t_graceful_stop(void **state)
+{
+    (void)state;
+    bo_config c;
+    start_cfg(&c);
+    c.seed = 0;
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    slow_t s = { .body = "{\"amount\":250,\"reference\":\"INFLIGHT-1\",\"description\":\"Stop\"}",
+                 .base = bo_server_base_url(s2) };
+    s.len = strlen(s.body);
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    pthread_t tc, ts;
+    pthread_create(&tc, NULL, slow_client, &s);
+    pthread_mutex_lock(&s.mu);
+    while (!s.half_sent)
+        pthread_cond_wait(&s.cv, &s.mu);
+    pthread_mutex_unlock(&s.mu);
+    /* The server has the headers and half the body; stop it now. */
+    usleep(100 * 1000); /* let the first half reach the server (ordering only) */
+    stop_t st = { s2 };
+    pthread_create(&ts, NULL, stopper, &st);
+    usleep(100 * 1000);
+    pthread_mutex_lock(&s.mu);
+    s.go_on = 1;
+    pthread_cond_broadcast(&s.cv);
+    pthread_mutex_unlock(&s.mu);
+    pthread_join(tc, NULL);
+    pthread_join(ts, NULL);
+    assert_int_equal(s.r.status, 201);
+    const char *p[1] = { "INFLIGHT-1" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 1);
+    res_free(&s.r);
+    pthread_mutex_destroy(&s.mu);
+    pthread_cond_destroy(&s.cv);
+}
+
+static void t_disk_full(void **state)
+{
+    (void)state;
+    if (g_is_pg)
+        skip();
+    /* A database on a small quota: once full, creations answer 503 with
+     * Retry-After, and every payment that got a 201 is still there. */
+    char spec[128];
+    snprintf(spec, sizeof spec, "%s/full.db", g_dir);
+    bo_config c;
+    start_cfg(&c);
+    snprintf(c.database, sizeof c.database, "%s", spec);
+    c.sqlite_max_pages = 60;
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    char ids[1000][27];
+    int n = 0, full = 0;
+    for (int i = 0; i < 1000 && !full; i++) {
+        char body[300];
+        snprintf(body, sizeof body, "{\"amount\":%d,\"reference\":\"FULL-%04d-"
+                 "padding-padding-padding-padding-padding-padding-padding\","
+                 "\"description\":\"Quota test padding padding padding padding\"}", i + 1, i);
+        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+                    .body = body, .base = bo_server_base_url(s2) };
+        res_t r;
+        http(&q, &r);
+        if (r.status == 201) {
+            char *id = json_str(&r, "payment_id", NULL);
+            snprintf(ids[n++], 27, "%s", id);
+            free(id);
+        } else {
+            assert_problem(&r, 503, "/problems/service-unavailable");
+            char v[16];
+            assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+            full = 1;
+        }
+        res_free(&r);
+    }
+    assert_true(full);
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/v1/payments/%.26s", ids[i]);
+        req_t q = { .method = "GET", .path = path, .auth = "tv-northshire-sample",
+                    .base = bo_server_base_url(s2) };
+        res_t r;
+        assert_int_equal(http(&q, &r), 200);
+        res_free(&r);
+    }
+    bo_server_stop(s2);
+    /* And after a restart. */
+    bo_store *st;
+    bo_store_cfg sc = { .spec = spec, .pool_size = 1 };
+    assert_int_equal(bo_store_open(&sc, &st, err, sizeof err), BO_STORE_OK);
+    bo_db *db = bo_store_acquire(st);
+    bo_rows *rows = NULL;
+    assert_int_equal(bo_db_exec(db, "SELECT COUNT(*) FROM payments", 0, NULL, &rows), BO_STORE_OK);
+    assert_int_equal(atoi(bo_rows_get(rows, 0, 0)), n);
+    bo_rows_free(rows);
+    bo_store_release(st, db);
+    bo_store_close(st);
+}
+
+static void t_config_refusals(void **state)
+{
+    (void)state;
+    bo_config c;
+    start_cfg(&c);
+    snprintf(c.listen, sizeof c.listen, "0.0.0.0");
+    bo_server *s2 = NULL;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "plain HTTP is only allowed on loopback"));
+    start_cfg(&c);
+    snprintf(c.cert, sizeof c.cert, "/nonexistent/cert.pem");
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), -1);
+    start_cfg(&c);
+    snprintf(c.database, sizeof c.database, "/nonexistent/dir/bo.db");
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/dir/bo.db"));
+}
+
+#define ENGINE_TESTS \
+    cmocka_unit_test(t_health), \
+    cmocka_unit_test(t_auth), \
+    cmocka_unit_test(t_payment_create_get), \
+    cmocka_unit_test(t_payment_validation), \
+    cmocka_unit_test(t_body_limit), \
+    cmocka_unit_test(t_idempotency), \
+    cmocka_unit_test(t_idempotency_race), \
+    cmocka_unit_test(t_tenant_isolation), \
+    cmocka_unit_test(t_phone_pages_cards), \
+    cmocka_unit_test(t_cancel_refund), \
+    cmocka_unit_test(t_rate_limit), \
+    cmocka_unit_test(t_device_flow), \
+    cmocka_unit_test(t_slow_down), \
+    cmocka_unit_test(t_appointments), \
+    cmocka_unit_test(t_slot_race), \
+    cmocka_unit_test(t_graceful_stop), \
+    cmocka_unit_test(t_disk_full), \
+    cmocka_unit_test(t_config_refusals)
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest sqlite_tests[] = { ENGINE_TESTS };
+    int fails = cmocka_run_group_tests_name("backoffice on SQLite", sqlite_tests,
+                                            setup_sqlite, teardown);
+    const char *pg = getenv("CIVICTV_PG");
+    if (pg && *pg) {
+        const struct CMUnitTest pg_tests[] = { ENGINE_TESTS };
+        fails += cmocka_run_group_tests_name("backoffice on PostgreSQL", pg_tests,
+                                             setup_pg, teardown);
+    } else {
+        printf("CIVICTV_PG is not set: the PostgreSQL run is skipped\n");
+    }
+    curl_global_cleanup();
+    return fails;
+}
