@@ -1236,6 +1236,49 @@ static void test_dvb_text(void **state)
         }
 }
 
+/* The PMT descriptors of the carousel signalling, cut at every length:
+ * a short descriptor is ignored, never read past. */
+static void test_pmt_descriptor_truncations(void **state)
+{
+    (void)state;
+    static const uint8_t dbid[] = { 0x01, 0x06 };
+    static const uint8_t cid[] = { 0x00, 0x00, 0x00, 0x4D, 0xAA };
+    static const uint8_t ct[] = { 0x07 };
+    const struct { uint8_t tag; const uint8_t *p; size_t n; } d[] = {
+        { 0x66, dbid, sizeof dbid }, { 0x13, cid, sizeof cid },
+        { 0x52, ct, sizeof ct },
+    };
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t n = 0; n <= d[k].n; n++) {
+            uint8_t *c = malloc(n ? n : 1);
+            assert_non_null(c);
+            memcpy(c, d[k].p, n);
+            dvb_psi_es_info info;
+            memset(&info, 0, sizeof info);
+            dvb_psi_es_descriptor(&info, d[k].tag, c, n);
+            bool whole = n >= (k == 0 ? 2u : k == 1 ? 4u : 1u);
+            assert_int_equal(info.has_data_broadcast_id, k == 0 && whole);
+            assert_int_equal(info.has_carousel_id, k == 1 && whole);
+            assert_int_equal(info.has_component_tag, k == 2 && whole);
+            if (k == 1 && whole)
+                assert_int_equal(info.carousel_id, 0x4D);
+            free(c);
+        }
+    }
+    dvb_psi_es_info info;
+    memset(&info, 0, sizeof info);
+    info.has_data_broadcast_id = true;
+    info.data_broadcast_id = 0x0106;
+    assert_true(dvb_psi_es_is_carousel(0x0B, &info, -1));
+    assert_false(dvb_psi_es_is_carousel(0x06, &info, -1));
+    info.data_broadcast_id = 0x0005;            /* multiprotocol encapsulation */
+    assert_false(dvb_psi_es_is_carousel(0x0B, &info, -1));
+    info.has_carousel_id = true;
+    info.carousel_id = 9;
+    assert_true(dvb_psi_es_is_carousel(0x0B, &info, 9));
+    assert_false(dvb_psi_es_is_carousel(0x0B, &info, 10));
+}
+
 /* DSI on the carousel's stream, DII and DDBs on two others found
  * through the taps' association tags and the PMT's component tags. */
 static void test_carousel_spans_pids(void **state)
@@ -1374,6 +1417,7 @@ int main(void)
         cmocka_unit_test(test_pmt_other_carousel_ignored),
         cmocka_unit_test(test_psi_signalling_and_sdt),
         cmocka_unit_test(test_dvb_text),
+        cmocka_unit_test(test_pmt_descriptor_truncations),
         cmocka_unit_test(test_carousel_spans_pids),
         cmocka_unit_test(test_pmt_update_retargets),
         cmocka_unit_test(test_garbage_and_corruption),
