@@ -192,11 +192,16 @@ build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
 BENCH := $(BUILD)/bench/bench_receiver
 $(BENCH): $(call obj,bench/bench_receiver.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
 	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+# The carousel builder's benchmark: build MB/s, time to the first screen.
+BENCH_BUILD := $(BUILD)/bench/bench_build
+$(BENCH_BUILD): $(call obj,bench/bench_build.c) $(LIBOC) $(LIBMODEL) $(LIBDVB)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
 
 .PHONY: bench
 bench: deps
-	@$(MAKE) --no-print-directory $(BENCH) $(CAROUSEL)
+	@$(MAKE) --no-print-directory $(BENCH) $(BENCH_BUILD) $(CAROUSEL)
 	@$(CAROUSEL) build content -o $(BUILD)/bench/sample.ts >/dev/null
 	@$(BENCH) --sample $(BUILD)/bench/sample.ts
+	@$(BENCH_BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
