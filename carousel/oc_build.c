@@ -288,8 +288,10 @@ static oc_err put_group(playout *p, size_t most_first, uint64_t *bytes)
             if (mi.first)
                 e = put_ddb(p, i, b, &any);
         }
+    (void)before;
+    /* The group's size on air: what its repetition costs. */
     if (bytes)
-        *bytes = p->module_bytes - before;
+        *bytes = (p->car_pkts - car_before) * OC_TS_PACKET;
     /* The group that opens a cycle is the cycle's own; the others are
      * the chosen repetition. */
     if (p->timing && !bytes)
@@ -316,8 +318,11 @@ static oc_err play_cycle(playout *p)
     uint64_t gbytes;
     oc_err e = put_group(p, most_first, &gbytes);
     uint64_t gap = UINT64_MAX;
+    /* Repeat the group after the other modules have had
+     * (100 - share) / share times its size on air, so that it takes
+     * about share percent of the carousel's packets. */
     if (p->cfg->first_share)
-        gap = (gbytes + 188u) * 100u / p->cfg->first_share;
+        gap = gbytes * (100u - p->cfg->first_share) / p->cfg->first_share;
     uint64_t since = 0;
     for (size_t b = 0; b < most && !e; b++) {
         for (size_t i = 0; i < nm && !e; i++) {
@@ -333,11 +338,11 @@ static oc_err play_cycle(playout *p)
             }
             if (p->slot - p->last_ctl >= p->cfg->control_interval)
                 e = put_control(p);
-            uint64_t before = p->module_bytes;
+            uint64_t before = p->car_pkts;
             bool any;
             if (!e)
                 e = put_ddb(p, i, b, &any);
-            since += p->module_bytes - before;
+            since += (p->car_pkts - before) * OC_TS_PACKET;
         }
     }
     return e;
