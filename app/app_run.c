@@ -25,6 +25,64 @@
 #include <unistd.h>
 
 #include "app/app_internal.h"
+#include "dvb/dvb_source.h"
+
+#include <sys/stat.h>
+
+/* Live input (dvb/dvb_source.h): udp://, rtp:// or a Linux DVB demux
+ * device.  A file keeps its own reader below.  One stream per process,
+ * so the source lives here rather than in struct app. */
+static dvb_source *live_src;
+
+static int live_name(const char *name)
+{
+    struct stat st;
+    return !strncmp(name, "udp://", 6) || !strncmp(name, "rtp://", 6) ||
+           (stat(name, &st) == 0 && S_ISCHR(st.st_mode));
+}
+
+static dvb_err live_sink(void *ud, const uint8_t *data, size_t len)
+{
+    return dvb_receiver_push(ud, data, len);
+}
+
+static void live_log(void *ud, dvb_log_level level, const char *msg)
+{
+    (void)level;
+    app_log(ud, "%s", msg);
+}
+
+/* With --pid a demux gets section filters for DSI/DII and DDB, as a box
+ * does; without it, the whole multiplex (the receiver finds its PIDs). */
+static int live_open(app *a)
+{
+    const char *name = a->opt->ts_path;
+    dvb_source_config c;
+    memset(&c, 0, sizeof c);
+    c.sink = live_sink;
+    c.sink_ud = a->rx;
+    c.log = live_log;
+    c.log_ud = a;
+    dvb_err e;
+    if (strncmp(name, "udp://", 6) && strncmp(name, "rtp://", 6)) {
+        dvb_demux_filter f[2] = { { DVB_DEMUX_ALL_PIDS, -1 }, { 0, 0 } };
+        size_t n = 1;
+        if (a->opt->pid >= 0) {
+            f[0].pid = f[1].pid = a->opt->pid;
+            f[0].table_id = 0x3B;
+            f[1].table_id = 0x3C;
+            n = 2;
+        }
+        e = dvb_source_open_demux(&c, name, f, n, &live_src);
+    } else {
+        e = dvb_source_open_net(&c, name, &live_src);
+    }
+    if (e != DVB_OK) {
+        app_log(a, "%s: %s", name, dvb_strerror(e));
+        return -1;
+    }
+    return 0;
+}
 
 #define CHUNK_BYTES (188u * 348u)     /* about 64 KiB of whole packets */
 #define PROGRESS_REDRAW_MS 100u       /* keys and progress within 100 ms */
@@ -104,6 +162,14 @@ static void take_store(app *a)
 static void pump_stream(app *a)
 {
     static_assert(CHUNK_BYTES % 188u == 0, "whole packets");
+    if (live_src) {
+        dvb_err le = dvb_source_pump(live_src);
+        if (le != DVB_OK) {
+            app_log(a, "%s: %s", a->opt->ts_path, dvb_strerror(le));
+            a->eof = 1;
+        }
+        return;
+    }
     uint8_t buf[CHUNK_BYTES];
     size_t want = sizeof buf;
     if (a->opt->rate_bps) {
@@ -206,7 +272,7 @@ static int next_timeout(app *a)
     long t = -1;
     if (a->store_event)
         return 0;
-    if (reading(a)) {
+    if (reading(a) && !live_src) {
         if (!a->opt->rate_bps)
             return 0;
         /* Wake when the pacing allows about a chunk's worth. */
@@ -283,8 +349,10 @@ static int open_source(app *a)
         }
         return 0;
     }
-    a->ts_fd = open(o->ts_path, O_RDONLY | O_CLOEXEC);
-    if (a->ts_fd < 0) {
+    int live = live_name(o->ts_path);
+    if (!live)
+        a->ts_fd = open(o->ts_path, O_RDONLY | O_CLOEXEC);
+    if (!live && a->ts_fd < 0) {
         app_log(a, "%s: %s", o->ts_path, strerror(errno));
         return -1;
     }
@@ -301,7 +369,7 @@ static int open_source(app *a)
         app_log(a, "%s: %s", o->ts_path, dvb_strerror(e));
         return -1;
     }
-    return 0;
+    return live ? live_open(a) : 0;
 }
 
 int app_run(const app_options *opt)
@@ -360,14 +428,20 @@ int app_run(const app_options *opt)
         /* A headless run ends when the script has been played. */
         if (opt->mode == UI_MODE_HEADLESS && a.started && script_done(&a))
             break;
-        struct pollfd pfd[1];
+        struct pollfd pfd[2];
         nfds_t nfds = 0;
+        if (dvb_source_fd(live_src) >= 0 && reading(&a)) {
+            pfd[nfds].fd = dvb_source_fd(live_src);
+            pfd[nfds].events = POLLIN;
+            pfd[nfds].revents = 0;
+            nfds++;
+        }
         int fd = ui_input_fd(a.ui);
         if (fd >= 0) {
-            pfd[0].fd = fd;
-            pfd[0].events = POLLIN;
-            pfd[0].revents = 0;
-            nfds = 1;
+            pfd[nfds].fd = fd;
+            pfd[nfds].events = POLLIN;
+            pfd[nfds].revents = 0;
+            nfds++;
         }
         int timeout = next_timeout(&a);
         if (nfds == 0 && timeout < 0) {
@@ -413,6 +487,8 @@ out:
     ui_destroy(a.ui);
     app_nav_destroy(a.nav);
     app_content_destroy(a.content);
+    dvb_source_destroy(live_src);
+    live_src = NULL;
     dvb_receiver_destroy(a.rx);
     if (a.ts_fd >= 0)
         close(a.ts_fd);

@@ -18,6 +18,8 @@ static void usage(FILE *to)
 {
     fputs(
         "usage: civictv [options] STREAM.ts\n"
+        "       civictv [options] udp://ADDR:PORT | rtp://ADDR:PORT\n"
+        "       civictv [options] --demux /dev/dvb/adapterN/demuxN\n"
         "       civictv [options] --content DIR\n"
         "\n"
         "  --pid N             the carousel's PID, for streams without PAT/PMT\n"
@@ -32,6 +34,8 @@ static void usage(FILE *to)
         "  --screenshots DIR   write DIR/000-start.png, then DIR/NNN-KEY.png\n"
         "                      after each key\n"
         "  --content DIR       read a content folder instead of a stream\n"
+        "  --demux DEVICE      read a DVB demux device (with --pid: section\n"
+        "                      filters on that PID, else the whole multiplex)\n"
         "  --rate BITS         read the stream at this many bits per second\n"
         "  --fonts FILE        font roles (see fonts/fonts.conf)\n"
         "  -v, --verbose       receiver diagnostics on stderr (twice: more)\n"
@@ -132,6 +136,15 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--screenshots")) {
             o.screenshots = v;
+            i++;
+        } else if (!strcmp(a, "--demux")) {
+            /* A device is a stream like any other (app_run tells it by
+             * being a character device); --demux only says so. */
+            if (o.ts_path) {
+                fprintf(stderr, "civictv: one stream at a time (%s and %s)\n", o.ts_path, v);
+                goto out;
+            }
+            o.ts_path = v;
             i++;
         } else if (!strcmp(a, "--content")) {
             o.content_dir = v;
