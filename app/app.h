@@ -4,9 +4,12 @@
  * app_run owns the one poll() loop of the program: transport-stream bytes
  * from a file into the carousel receiver, remote keys from DirectFB's
  * event buffer (or the desktop window), and the timers of scripted keys.
- * When the carousel's object store is complete the manifest is read and
- * the root menu shown; from then on the keys drive the navigation
- * (app_nav.h) and the screens (ui.h).
+ * The app starts on the television picture with a small "Press red"
+ * prompt; Red opens the service.  When the carousel's object store is
+ * complete the manifest is read; from then on the keys drive the
+ * navigation (app_nav.h) and the screens (ui.h).  Exit returns to TV from
+ * anywhere, and so does a long enough pause without keys (privacy on a
+ * shared screen).
  */
 #ifndef APP_H
 #define APP_H
@@ -28,6 +31,11 @@ typedef struct {
     const char *fonts_conf;    /* --fonts FILE, or NULL */
     int verbose;               /* -v: receiver diagnostics on stderr */
     app_script script;         /* --keys and --script, in order */
+    const char *settings_path; /* --settings FILE, or NULL: the XDG default */
+    long idle_timeout_s;       /* --idle-timeout: back to TV after this many
+                                  seconds without a key; 0: never */
+    const char *keymap_path;   /* --keymap FILE, or NULL: the built-in map */
+    const char *tv_picture;    /* --tv-picture PNG, or NULL: the built-in still */
     int *argc;                 /* for DirectFBInit's --dfb: options */
     char ***argv;
 } app_options;

@@ -10,12 +10,36 @@
 
 #include "app/app.h"
 #include "app/app_content.h"
+#include "app/app_entry.h"
 #include "app/app_nav.h"
+#include "app/app_search.h"
+#include "app/app_settings.h"
 #include "dvb/dvb.h"
 #include "model/cm.h"
 #include "ui/ui.h"
 
-typedef enum { SCREEN_NONE, SCREEN_MENU, SCREEN_PAGE, SCREEN_MESSAGE } app_screen;
+typedef enum {
+    SCREEN_NONE,
+    SCREEN_TV,        /* the programme, with or without the prompt */
+    SCREEN_LOADING,   /* the viewer pressed red before the content arrived */
+    SCREEN_MENU,      /* a content menu */
+    SCREEN_PAGE,      /* a content page, or the key map */
+    SCREEN_MESSAGE,
+    SCREEN_LIST,      /* the A-Z, search results */
+    SCREEN_SETTINGS,
+    SCREEN_ENTRY      /* postcode or search words */
+} app_screen;
+
+/* Screens the app makes itself sit on the navigation stack under these
+ * names (content paths never start with '@'). */
+#define APP_AZ       "@search"
+#define APP_SETTINGS "@settings"
+#define APP_POSTCODE "@postcode"
+#define APP_WORDS    "@words"
+#define APP_RESULTS  "@results"
+#define APP_KEYS     "@keys"
+
+#define APP_MAX_LIST 200u
 
 typedef struct {
     const app_options *opt;
@@ -32,6 +56,35 @@ typedef struct {
     cm_doc doc;                  /* the top frame's document, when loaded */
     int have_doc;
     size_t n_pages;
+    ui_image image;              /* the page's picture, when it has one */
+
+    /* Television and the service. */
+    int in_service;              /* 0: TV is showing */
+    int prompt;                  /* the "Press red" prompt is up */
+    uint64_t prompt_until;
+    uint64_t last_key;           /* for the idle timeout */
+    uint64_t notice_until;       /* 0: no notice */
+    ui_image tv_picture;
+
+    /* The viewer's settings, the regions and the local council. */
+    app_settings settings;
+    char settings_path[1024];
+    cm_regions regions;
+    int have_regions;
+    int council;                 /* index into regions, or -1 */
+    ui_keymap keymap;
+
+    /* Text entry (postcode, search words). */
+    app_entry entry;
+    size_t kb_focus;
+    char entry_error[160];
+    int then_local;              /* after the postcode, open the council's menu */
+
+    /* Search. */
+    app_search *search;
+    char query[APP_ENTRY_MAX + 1];
+    size_t list[APP_MAX_LIST];   /* indices into the search index */
+    size_t n_list;
 
     int started;                 /* the first full screen has been shown */
     int quit;
@@ -71,6 +124,17 @@ void app_render(app *a);
 void app_show_loading(app *a, const dvb_progress *p);
 /* Act on one remote key; sets a->quit when the viewer leaves. */
 void app_handle_key(app *a, ui_key k);
+/* Show the TV (with the prompt when prompt is set); leaves the service
+ * and forgets where the viewer was. */
+void app_show_tv(app *a, int prompt);
+/* Timers: the prompt, the notice, multi-tap, the idle timeout.  Return
+ * the ms until the next one is due (-1: none). */
+long app_timers(app *a);
+/* A new store has been taken: keep the viewer's place if it still
+ * exists, and say what happened. */
+void app_content_updated(app *a);
+/* Apply the remembered settings to the screen. */
+void app_apply_settings(app *a);
 /* Write DIR/NNN-name.png (or 000-start.png with k == UI_KEY_NONE). */
 void app_screenshot(app *a, ui_key k);
 void app_free_screen(app *a);

@@ -114,10 +114,13 @@ static void on_dvb_event(void *ud, const dvb_event *ev)
         fprintf(stderr, "civictv: dvb: %s\n", ev->message);
 }
 
-/* The first complete screen: the script and screenshots start now. */
+/* The content is ready: the script and screenshots start now, on
+ * whatever the viewer sees (the TV with its prompt, or the service if
+ * Red was pressed while the carousel was still arriving). */
 static void start(app *a)
 {
-    app_render(a);
+    if (a->in_service)
+        app_render(a);
     a->started = 1;
     a->step_due = a->now + (a->opt->mode == UI_MODE_WINDOW ? WINDOW_KEY_GAP_MS : 0);
     app_screenshot(a, UI_KEY_NONE);
@@ -155,7 +158,7 @@ static void take_store(app *a)
     if (!a->started)
         start(a);
     else
-        app_render(a);
+        app_content_updated(a);
 }
 
 /* Read and push one chunk, within the pacing budget. */
@@ -198,6 +201,8 @@ static void pump_stream(app *a)
 
 static void show_progress(app *a, int force)
 {
+    if (a->screen != SCREEN_LOADING)
+        return;
     dvb_progress p;
     dvb_receiver_progress(a->rx, &p);
     if (!force && a->progress_shown && p.bytes_done == a->progress_bytes &&
@@ -232,14 +237,11 @@ static void stream_failed(app *a)
 
 static void handle_key(app *a, ui_key k)
 {
-    if (!a->started) {
-        /* Before the first screen only Exit means anything. */
-        if (k == UI_KEY_EXIT)
-            a->quit = 1;
-        return;
-    }
+    int was_loading = a->screen == SCREEN_LOADING;
     app_handle_key(a, k);
-    if (!a->quit)
+    if (a->screen == SCREEN_LOADING && !was_loading)
+        show_progress(a, 1);
+    if (!a->quit && a->started)
         app_screenshot(a, k);
 }
 
@@ -287,11 +289,14 @@ static int next_timeout(app *a)
         if (t < 0 || d < t)
             t = d;
     }
-    if (!a->started && reading(a)) {
+    if (a->screen == SCREEN_LOADING && reading(a)) {
         long d = PROGRESS_REDRAW_MS;
         if (t < 0 || d < t)
             t = d;
     }
+    long at = app_timers(a);
+    if (at >= 0 && (t < 0 || at < t))
+        t = at;
     int ut = ui_poll_timeout(a->ui);
     if (ut >= 0 && (t < 0 || ut < t))
         t = ut;
@@ -338,6 +343,71 @@ static void ui_log(void *ud, const char *msg)
     app_log(ud, "%s", msg);
 }
 
+/* Read a whole small file (a key map, a picture). */
+static uint8_t *slurp(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f) || n > max;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = n > max ? EFBIG : EIO;
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* The remembered settings, the key map and the TV still: all before the
+ * screen starts, so that a bad file is reported on the terminal. */
+static int load_local_files(app *a)
+{
+    const app_options *o = a->opt;
+    app_settings_default(&a->settings);
+    if (o->settings_path)
+        snprintf(a->settings_path, sizeof a->settings_path, "%s", o->settings_path);
+    else if (app_settings_default_path(a->settings_path, sizeof a->settings_path) != 0)
+        a->settings_path[0] = '\0';
+    char warn[200];
+    if (a->settings_path[0] &&
+        app_settings_load(&a->settings, a->settings_path, warn, sizeof warn) != 0)
+        app_log(a, "%s: %s (using the defaults)", a->settings_path, strerror(errno));
+    else if (a->settings_path[0] && warn[0])
+        app_log(a, "%s: %s (skipped)", a->settings_path, warn);
+
+    ui_keymap_default(&a->keymap);
+    if (o->keymap_path) {
+        size_t len;
+        uint8_t *text = slurp(o->keymap_path, 64 * 1024, &len);
+        char msg[200];
+        if (!text) {
+            app_log(a, "%s: %s", o->keymap_path, strerror(errno));
+            return -1;
+        }
+        ui_err e = ui_keymap_parse(&a->keymap, (const char *)text, len, msg, sizeof msg);
+        free(text);
+        if (e != UI_OK) {
+            app_log(a, "%s: %s", o->keymap_path, msg);
+            return -1;
+        }
+    }
+    if (o->tv_picture) {
+        size_t len;
+        uint8_t *png = slurp(o->tv_picture, 8u << 20, &len);
+        ui_err e = png ? ui_image_load_png(png, len, &a->tv_picture) : UI_EIO;
+        free(png);
+        if (e != UI_OK) {
+            app_log(a, "%s: %s", o->tv_picture, png ? ui_strerror(e) : strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int open_source(app *a)
 {
     const app_options *o = a->opt;
@@ -378,6 +448,11 @@ int app_run(const app_options *opt)
     memset(&a, 0, sizeof a);
     a.opt = opt;
     a.ts_fd = -1;
+    a.council = -1;
+    if (load_local_files(&a) != 0) {
+        a.status = 1;
+        goto out;
+    }
 
     /* The source first: a missing file is reported before any graphics
      * start. */
@@ -407,6 +482,7 @@ int app_run(const app_options *opt)
     uc.argv = opt->argv;
     uc.log = ui_log;
     uc.log_ud = &a;
+    uc.keymap = &a.keymap;
     ui_err ue = ui_create(&uc, &a.ui);
     if (ue != UI_OK) {
         app_log(&a, "cannot start the screen: %s%s", ui_strerror(ue),
@@ -417,11 +493,13 @@ int app_run(const app_options *opt)
 
     a.now = now_ms();
     a.t_start = a.now;
+    a.last_key = a.now;
+    app_apply_settings(&a);
+    /* Television first, with the prompt, whatever the carousel is doing. */
+    app_show_tv(&a, 1);
     if (a.content) {
         app_content_changed(&a);
         start(&a);
-    } else {
-        show_progress(&a, 1);
     }
 
     while (!a.quit) {
@@ -484,6 +562,10 @@ out:
     app_free_screen(&a);
     if (a.have_manifest)
         cm_manifest_free(&a.manifest);
+    if (a.have_regions)
+        cm_regions_free(&a.regions);
+    app_search_destroy(a.search);
+    ui_image_free(&a.tv_picture);
     ui_destroy(a.ui);
     app_nav_destroy(a.nav);
     app_content_destroy(a.content);

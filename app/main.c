@@ -38,13 +38,20 @@ static void usage(FILE *to)
         "                      filters on that PID, else the whole multiplex)\n"
         "  --rate BITS         read the stream at this many bits per second\n"
         "  --fonts FILE        font roles (see fonts/fonts.conf)\n"
+        "  --settings FILE     the viewer's settings (default:\n"
+        "                      $XDG_CONFIG_HOME/civictv/settings)\n"
+        "  --idle-timeout S    back to TV after S seconds without a key\n"
+        "                      (default 300; 0: never)\n"
+        "  --keymap FILE       key map for the box's remote and the desktop\n"
+        "                      keyboard (see docs/viewer.md)\n"
+        "  --tv-picture PNG    the still shown as the programme\n"
         "  -v, --verbose       receiver diagnostics on stderr (twice: more)\n"
         "  --help              this text\n"
         "\n"
         "Without --headless or --window, DirectFB runs as configured (the box).\n"
-        "Keys: up down left right ok back exit red green yellow blue 0..9.\n"
+        "Keys: up down left right ok back exit red green yellow blue info 0..9.\n"
         "Desktop keys: arrows, Enter = OK, Backspace = Back, Esc = Exit,\n"
-        "F1-F4 or r g y b = colour keys, digits.\n"
+        "F1-F4 or r g y b = colour keys, digits, F5 or i = Info (the key map).\n"
         "Exit status: 0 success, 1 stream, content or screen failure, 2 usage.\n",
         to);
 }
@@ -68,6 +75,7 @@ int main(int argc, char **argv)
     o.service_id = -1;
     o.mode = UI_MODE_BOX;
     o.scale = 1;
+    o.idle_timeout_s = 300;
     o.argc = &argc;
     o.argv = &argv;
     int status = 2;
@@ -151,6 +159,22 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--fonts")) {
             o.fonts_conf = v;
+            i++;
+        } else if (!strcmp(a, "--settings")) {
+            o.settings_path = v;
+            i++;
+        } else if (!strcmp(a, "--keymap")) {
+            o.keymap_path = v;
+            i++;
+        } else if (!strcmp(a, "--tv-picture")) {
+            o.tv_picture = v;
+            i++;
+        } else if (!strcmp(a, "--idle-timeout")) {
+            if (parse_long(v, 0, 86400, &n)) {
+                fprintf(stderr, "civictv: --idle-timeout: seconds, 0 to 86400\n");
+                goto out;
+            }
+            o.idle_timeout_s = n;
             i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "civictv: %s: unknown option (see --help)\n", a);

@@ -191,29 +191,86 @@ static void assert_safe_area(const char *shot)
         fail_msg("%s: %zu pixels drawn outside the safe area", shot, outside);
 }
 
-static void test_root_menu_and_page(void **state)
+/* Run civictv headless on the sample carousel with a fresh settings file
+ * (optionally pre-set) and scripted keys; screenshots go to tmp/NAME. */
+static void play(const char *name, const char *settings, const char *keys,
+                 char *shots, size_t shots_len)
 {
-    (void)state;
-    char cmd[2048], out[16384], shots[512], path[600];
-    snprintf(shots, sizeof shots, "%s/shots", tmp_dir);
+    char cmd[4096], out[16384], set_path[600];
+    snprintf(shots, shots_len, "%s/%s", tmp_dir, name);
+    snprintf(set_path, sizeof set_path, "%s/%s.settings", tmp_dir, name);
+    FILE *f = fopen(set_path, "w");
+    assert_non_null(f);
+    fputs(settings ? settings : "", f);
+    assert_int_equal(fclose(f), 0);
     snprintf(cmd, sizeof cmd,
-             "%s/civictv --headless --screenshots %s --keys down,down,ok,back %s",
-             build_dir, shots, sample_ts);
+             "%s/civictv --headless --settings %s --screenshots %s --keys '%s' %s",
+             build_dir, set_path, shots, keys, sample_ts);
     int rc = run(cmd, out, sizeof out);
     if (rc != 0)
         fail_msg("civictv exited %d:\n%s", rc, out);
+}
 
-    snprintf(path, sizeof path, "%s/000-start.png", shots);
-    compare_with_golden(path, "tests/golden/root-menu.png");
+static void check_shot(const char *shots, const char *file, const char *golden)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", shots, file);
+    compare_with_golden(path, golden);
+}
+
+static void check_shot_safe(const char *shots, const char *file, const char *golden)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", shots, file);
+    compare_with_golden(path, golden);
     assert_safe_area(path);
-    snprintf(path, sizeof path, "%s/002-down.png", shots);
-    compare_with_golden(path, "tests/golden/root-menu-focus3.png");
-    snprintf(path, sizeof path, "%s/003-ok.png", shots);
-    compare_with_golden(path, "tests/golden/page-benefits.png");
-    assert_safe_area(path);
-    /* Back returns to the menu with the focus where it was. */
-    snprintf(path, sizeof path, "%s/004-back.png", shots);
-    compare_with_golden(path, "tests/golden/root-menu-focus3.png");
+}
+
+static void test_root_menu_and_page(void **state)
+{
+    (void)state;
+    char shots[512];
+    /* TV with the prompt; Red opens the root menu; the focus moves; a
+     * menu opens; Back finds the focus where it was; Exit is TV again. */
+    play("tour", NULL, "red,down,down,ok,back,exit", shots, sizeof shots);
+    check_shot(shots, "000-start.png", "tests/golden/tv-prompt.png");
+    check_shot_safe(shots, "001-red.png", "tests/golden/root-menu.png");
+    check_shot_safe(shots, "003-down.png", "tests/golden/root-menu-focus3.png");
+    check_shot_safe(shots, "004-ok.png", "tests/golden/menu-bins.png");
+    check_shot_safe(shots, "005-back.png", "tests/golden/root-menu-focus3.png");
+    check_shot(shots, "006-exit.png", "tests/golden/tv.png");
+}
+
+/* The viewer's journey: the service from the carousel, a postcode typed
+ * by multi-tap, the local council's menu with its contact details, one of
+ * its pages, then Welsh from the settings, remembered for the next run. */
+static void test_local_journey_in_welsh(void **state)
+{
+    (void)state;
+    char shots[512];
+    play("journey", NULL,
+         "red,ok,2,2,2,3,3,1,blue,down,ok,back,blue,ok,back,ok", shots, sizeof shots);
+    check_shot_safe(shots, "002-ok.png", "tests/golden/journey-postcode.png");
+    check_shot_safe(shots, "008-1.png", "tests/golden/journey-postcode-ce1.png");
+    check_shot_safe(shots, "009-blue.png", "tests/golden/journey-council.png");
+    check_shot_safe(shots, "011-ok.png", "tests/golden/journey-council-page.png");
+    check_shot_safe(shots, "014-ok.png", "tests/golden/journey-settings-cy.png");
+    check_shot_safe(shots, "016-ok.png", "tests/golden/journey-council-page-cy.png");
+
+    /* The settings were saved: a new run starts in Welsh, with the
+     * council known, so "Your council" opens it at once. */
+    char set_path[600], text[512];
+    snprintf(set_path, sizeof set_path, "%s/journey.settings", tmp_dir);
+    FILE *f = fopen(set_path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "language = cy"));
+    assert_non_null(strstr(text, "postcode = CE1"));
+    play("journey2", text, "red,ok", shots, sizeof shots);
+    check_shot(shots, "000-start.png", "tests/golden/tv-prompt-cy.png");
+    check_shot_safe(shots, "002-ok.png", "tests/golden/journey-council-cy.png");
 }
 
 /* Write a damaged stream: the first `keep` bytes of the sample, then
@@ -247,7 +304,8 @@ static void check_bad_stream(const char *name, size_t keep, size_t noise,
     char cmd[2048], out[16384], ts[512];
     snprintf(ts, sizeof ts, "%s/%s", tmp_dir, name);
     write_damaged(ts, keep, noise);
-    snprintf(cmd, sizeof cmd, "%s/civictv --headless --keys ok %s", build_dir, ts);
+    snprintf(cmd, sizeof cmd, "%s/civictv --headless --settings %s/none.settings --keys ok %s",
+             build_dir, tmp_dir, ts);
     int rc = run(cmd, out, sizeof out);
     if (rc == 0 || rc >= 128)
         fail_msg("%s: civictv exited %d (want a clean failure):\n%s", name, rc, out);
@@ -282,6 +340,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_root_menu_and_page),
+        cmocka_unit_test(test_local_journey_in_welsh),
         cmocka_unit_test(test_bad_streams_fail_cleanly),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);

@@ -36,7 +36,8 @@ typedef enum {
     UI_EFONT,       /* a font could not be loaded */
     UI_EWINDOW,     /* the desktop window could not be opened */
     UI_EIO,         /* a file could not be written */
-    UI_EPNG         /* the PNG encoder failed */
+    UI_EPNG,        /* the PNG encoder or decoder failed */
+    UI_EKEYMAP      /* a key-map file line is not understood */
 } ui_err;
 
 /* A static English message for an error code. */
@@ -58,6 +59,7 @@ typedef enum {
     UI_KEY_BLUE,
     UI_KEY_0, UI_KEY_1, UI_KEY_2, UI_KEY_3, UI_KEY_4,
     UI_KEY_5, UI_KEY_6, UI_KEY_7, UI_KEY_8, UI_KEY_9,
+    UI_KEY_INFO,        /* the remote's Info/Help key: the key map */
     UI_KEY_COUNT
 } ui_key;
 
@@ -87,7 +89,46 @@ typedef struct {
     /* Diagnostics (font fallbacks, DirectFB failures); may be NULL. */
     void (*log)(void *ud, const char *msg);
     void *log_ud;
+    /* Remote keys of the box's input devices and the desktop keyboard;
+     * NULL: the built-in map (ui_keymap_default).  Borrowed for the life
+     * of the ui. */
+    const struct ui_keymap *keymap;
 } ui_config;
+
+/* ---- key maps ----
+ *
+ * A key map says which DirectFB key symbol (box: linux_input, lirc and
+ * any other DirectFB input driver) and which desktop key (the emulator
+ * window, SDL key names) stands for which remote key.  The file has one
+ * mapping a line:
+ *
+ *     # comment
+ *     box RED = red             DirectFB symbol name (DIKS_ without prefix)
+ *     desktop F1 = red          SDL key name ("F1", "Return", "R")
+ *
+ * Later lines add to earlier ones; a source key maps to one remote key. */
+typedef struct ui_keymap_entry {
+    int desktop;            /* 0: box (DirectFB symbol), 1: desktop (SDL) */
+    char name[32];          /* the source key's name as written */
+    ui_key key;
+} ui_keymap_entry;
+
+#define UI_KEYMAP_MAX 128
+
+typedef struct ui_keymap {
+    ui_keymap_entry e[UI_KEYMAP_MAX];
+    size_t n;
+} ui_keymap;
+
+/* The built-in map: arrows, OK/Enter, Back/Backspace, Exit/Esc, colour
+ * keys and F1-F4, digits, Info/F5. */
+void ui_keymap_default(ui_keymap *m);
+/* Add the lines of a key-map file's text (len bytes) to m.  On error
+ * msg says "line N: what" and m keeps the lines before it. */
+ui_err ui_keymap_parse(ui_keymap *m, const char *text, size_t len,
+                       char *msg, size_t msglen);
+/* The remote key for a source key name, or UI_KEY_NONE. */
+ui_key ui_keymap_lookup(const ui_keymap *m, int desktop, const char *name);
 
 typedef struct ui ui;
 
@@ -109,6 +150,34 @@ int ui_poll_timeout(const ui *u);
 /* Take the next waiting key press; UI_KEY_NONE when there is none.  Also
  * pumps the window's events.  Sets *quit when the window was closed. */
 ui_key ui_next_key(ui *u, int *quit);
+
+/* ---- look ---- */
+
+/* Large text (bigger titles, body text and menu rows) and the high-
+ * contrast palette; both apply from the next screen drawn. */
+void ui_set_style(ui *u, int large_text, int high_contrast);
+
+/* A notice banner drawn over every screen until cleared with NULL
+ * ("This service has been updated").  The text is copied. */
+void ui_set_notice(ui *u, const char *text);
+
+/* The text-fitting check: called for every piece of text drawn whose
+ * extent leaves the box it was laid out in or the graphics-safe area.
+ * what is the text (not terminated; len bytes). */
+typedef void (*ui_overflow_fn)(void *ud, const char *what, int len,
+                               int x, int y, int w, int h);
+void ui_set_overflow_check(ui *u, ui_overflow_fn fn, void *ud);
+
+/* A decoded picture: w*h 0xAARRGGBB pixels, channels brought within
+ * 16..235 (studio range) so content images cannot break the screen rules. */
+typedef struct {
+    int w, h;
+    uint32_t *argb;
+} ui_image;
+
+/* Decode a PNG (libpng).  Free with ui_image_free. */
+ui_err ui_image_load_png(const uint8_t *data, size_t len, ui_image *out);
+void ui_image_free(ui_image *img);              /* NULL is a no-op */
 
 /* ---- screens ---- */
 
@@ -135,11 +204,17 @@ typedef struct {
     size_t focus;               /* index of the focused item */
     size_t top;                 /* index of the first visible row */
     const char *position_fmt;   /* "%zu of %zu" style: item, count; NULL: English */
+    const char *const *values;  /* a value shown at the right of each item
+                                   (settings), or NULL */
+    const char *empty;          /* shown when there are no items; may be NULL */
+    const char *footer;         /* a line under the list (contact details); may be NULL */
     ui_keybar keys;
 } ui_menu_view;
 
-/* How many menu rows fit on one screen; the app scrolls by this. */
+/* How many menu rows fit on one screen; the app scrolls by this.  With a
+ * footer line there is room for fewer. */
 size_t ui_menu_rows(const ui *u);
+size_t ui_menu_rows_footer(const ui *u);
 
 typedef struct {
     const char *title;
@@ -147,6 +222,10 @@ typedef struct {
     const char *body;           /* text with light markup, see ui_page_layout */
     size_t page;                /* 0-based page to show */
     const char *page_fmt;       /* "Page %zu of %zu"; NULL: English */
+    const ui_image *image;      /* shown above the text on the first screen; may be NULL */
+    const char *image_alt;      /* its caption; may be NULL */
+    const char *const *links;   /* labels of numbered links under the text */
+    size_t n_links;
     ui_keybar keys;
 } ui_page_view;
 
@@ -155,6 +234,30 @@ typedef struct {
  * other line breaks are spaces, a line starting "## " is a heading and a
  * line starting "- " a list item. */
 size_t ui_page_count(ui *u, const char *body);
+/* The same for a whole page view (image and links take room too). */
+size_t ui_page_view_count(ui *u, const ui_page_view *v);
+
+/* Television: the programme (a still picture on the desktop) with, when
+ * prompt is not NULL, a small "Press red" prompt at the foot. */
+typedef struct {
+    const ui_image *picture;    /* NULL: the built-in still */
+    const char *prompt;
+} ui_tv_view;
+
+/* Text entry (a postcode, search words): the field, a hint, an optional
+ * error line and an on-screen keyboard. */
+typedef struct {
+    const char *title;
+    const char *breadcrumb;
+    const char *prompt;         /* "Enter your postcode" */
+    const char *value;          /* typed so far */
+    int pending;                /* the last character is still a multi-tap choice */
+    const char *hint;           /* how to type, wrapped under the field */
+    const char *error;          /* or NULL */
+    const char *const *keyboard;/* on-screen keys, row by row; NULL: none */
+    size_t n_keyboard, columns, focus;
+    ui_keybar keys;
+} ui_entry_view;
 
 typedef struct {
     const char *title;
@@ -178,6 +281,8 @@ ui_err ui_show_menu(ui *u, const ui_menu_view *v);
 ui_err ui_show_page(ui *u, const ui_page_view *v);
 ui_err ui_show_loading(ui *u, const ui_loading_view *v);
 ui_err ui_show_message(ui *u, const ui_message_view *v);
+ui_err ui_show_tv(ui *u, const ui_tv_view *v);
+ui_err ui_show_entry(ui *u, const ui_entry_view *v);
 
 /* ---- screenshots ---- */
 

@@ -23,6 +23,9 @@ typedef enum {
     UI_FONT_BOLD,      /* bold 24 px: focused item, headings in pages */
     UI_FONT_TITLE,     /* bold 36 px: screen titles */
     UI_FONT_SMALL,     /* bold 20 px: labels on key caps and number chips */
+    UI_FONT_BODY_L,    /* large-text mode: regular 32 px */
+    UI_FONT_BOLD_L,    /* large-text mode: bold 32 px */
+    UI_FONT_TITLE_L,   /* large-text mode: bold 40 px */
     UI_FONT_COUNT
 } ui_font;
 
@@ -40,6 +43,10 @@ typedef struct {
     int (*text_width)(ui_backend *b, ui_font f, const char *text, int len);
     /* Distance between lines of this font, in pixels. */
     int (*line_height)(ui_backend *b, ui_font f);
+    /* Draw src_w x src_h 0xAARRGGBB pixels scaled into (x, y, w, h),
+     * blending by alpha. */
+    void (*draw_image)(ui_backend *b, int x, int y, int w, int h,
+                       const uint32_t *argb, int src_w, int src_h);
     /* Limit drawing to a rectangle; w or h <= 0 removes the limit. */
     void (*set_clip)(ui_backend *b, int x, int y, int w, int h);
     /* Show the frame drawn since the last flip. */
@@ -61,6 +68,7 @@ typedef struct {
     char ***argv;
     void (*log)(void *ud, const char *msg);
     void *log_ud;
+    const ui_keymap *keymap;    /* never NULL */
 } ui_backend_config;
 
 ui_err ui_dfb_create(const ui_backend_config *cfg, ui_backend **out);
@@ -80,7 +88,8 @@ struct ui_presenter {
 };
 
 /* Open the window; on failure log (if not NULL) gets SDL's reason. */
-ui_err ui_sdl_create(int scale, void (*log)(void *ud, const char *msg), void *log_ud,
+ui_err ui_sdl_create(int scale, const ui_keymap *keymap,
+                     void (*log)(void *ud, const char *msg), void *log_ud,
                      ui_presenter **out);
 
 /* Layout of page bodies (ui_text.c). */
@@ -88,13 +97,22 @@ typedef enum {
     UI_LINE_TEXT,       /* a line of a paragraph */
     UI_LINE_HEADING,    /* a line of a "## " heading */
     UI_LINE_BULLET,     /* first line of a "- " list item */
-    UI_LINE_BULLET_CONT /* a following line of a list item */
+    UI_LINE_BULLET_CONT,/* a following line of a list item */
+    UI_LINE_LINK,       /* a numbered link (text: its label) */
+    UI_LINE_IMAGE       /* room for the picture (len 0) */
 } ui_line_kind;
+
+/* Emphasis marks in a laid-out body: the layout turns each pair of '*'
+ * into these bytes, which measure and draw as nothing. */
+#define UI_EMPH_ON  '\x01'
+#define UI_EMPH_OFF '\x02'
 
 typedef struct {
     ui_line_kind kind;
     const char *text;   /* into the body; not terminated */
     int len;
+    int emph;           /* the line starts inside *emphasis* */
+    int link;           /* UI_LINE_LINK: 0-based link number */
     int page;           /* 0-based screen this line is on */
     int y;              /* offset from the top of the text area */
 } ui_line;
@@ -116,6 +134,12 @@ typedef struct {
     int line_h;         /* body line pitch */
     int heading_h;      /* heading line pitch */
     int gap_h;          /* space between paragraphs */
+    ui_font font_body;  /* body text; emphasis and headings use font_bold */
+    ui_font font_bold;
+    int image_h;        /* room for a picture before the text; 0: none */
+    const char *const *links;   /* link labels, after the text */
+    int n_links;
+    int link_indent;    /* left margin of link labels (their number chip) */
     ui_measure_fn measure;
     void *ud;
 } ui_layout_params;
@@ -124,6 +148,11 @@ typedef struct {
  * UI_ENOMEM; free with ui_layout_free. */
 ui_err ui_layout_body(const ui_layout_params *p, const char *body, ui_layout *out);
 void ui_layout_free(ui_layout *l);
+
+/* Width of a laid-out line's text in font f (bold where emphasised),
+ * without its emphasis marks. */
+int ui_rich_width(ui_measure_fn measure, void *ud, ui_font f, ui_font bold,
+                  int emph, const char *text, int len);
 
 /* The longest prefix of text (len bytes) that fits in width px, cut at a
  * UTF-8 character boundary; used to add an ellipsis to long labels. */

@@ -18,6 +18,7 @@
  * This is the only file of civictv that includes directfb.h.
  */
 #include <directfb.h>
+#include <directfb_keynames.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +39,12 @@ typedef struct {
     int event_fd;
     void (*log)(void *ud, const char *msg);
     void *log_ud;
+    const ui_keymap *keymap;
 } dfb_backend;
 
 /* Pixel sizes of the font roles (ui_backend.h); the UK MHEG profile's
  * default body text is 24 px on a 28 px line. */
-static const int font_px[UI_FONT_COUNT] = { 24, 24, 36, 20 };
+static const int font_px[UI_FONT_COUNT] = { 24, 24, 36, 20, 32, 32, 40 };
 
 static void logf_dfb(dfb_backend *b, const char *what, DFBResult r)
 {
@@ -105,6 +107,37 @@ static int dfb_line_height(ui_backend *base, ui_font f)
     return h;
 }
 
+static void dfb_draw_image(ui_backend *base, int x, int y, int w, int h,
+                           const uint32_t *argb, int src_w, int src_h)
+{
+    dfb_backend *b = (dfb_backend *)base;
+    if (w <= 0 || h <= 0 || src_w <= 0 || src_h <= 0 || !argb)
+        return;
+    /* A surface over the caller's pixels: no copy. */
+    DFBSurfaceDescription sd;
+    memset(&sd, 0, sizeof sd);
+    sd.flags = DSDESC_WIDTH | DSDESC_HEIGHT | DSDESC_PIXELFORMAT | DSDESC_PREALLOCATED;
+    sd.width = src_w;
+    sd.height = src_h;
+    sd.pixelformat = DSPF_ARGB;
+    sd.preallocated[0].data = (void *)argb;
+    sd.preallocated[0].pitch = src_w * 4;
+    IDirectFBSurface *img = NULL;
+    DFBResult r = b->dfb->CreateSurface(b->dfb, &sd, &img);
+    if (r != DFB_OK) {
+        logf_dfb(b, "image surface", r);
+        return;
+    }
+    b->canvas->SetBlittingFlags(b->canvas, DSBLIT_BLEND_ALPHACHANNEL);
+    DFBRectangle dst = { x, y, w, h };
+    if (w == src_w && h == src_h)
+        b->canvas->Blit(b->canvas, img, NULL, x, y);
+    else
+        b->canvas->StretchBlit(b->canvas, img, NULL, &dst);
+    b->canvas->SetBlittingFlags(b->canvas, DSBLIT_NOFX);
+    img->Release(img);
+}
+
 static void dfb_set_clip(ui_backend *base, int x, int y, int w, int h)
 {
     dfb_backend *b = (dfb_backend *)base;
@@ -154,10 +187,26 @@ static int dfb_input_fd(ui_backend *base)
     return ((dfb_backend *)base)->event_fd;
 }
 
-/* Remote keys first, then the PC keyboard equivalents a development box
- * or a keyboard-driven receiver sends. */
-static ui_key map_symbol(DFBInputDeviceKeySymbol s)
+/* DirectFB's own names of its key symbols ("RED", "CURSOR_UP"), so that
+ * the key-map file can name any key an input driver sends. */
+static DirectFBKeySymbolNames(symbol_names);
+
+static const char *symbol_name(DFBInputDeviceKeySymbol s)
 {
+    for (size_t i = 0; i < sizeof symbol_names / sizeof symbol_names[0]; i++)
+        if (symbol_names[i].symbol == s)
+            return symbol_names[i].name;
+    return NULL;
+}
+
+/* The key map first; then remote keys and the PC keyboard equivalents a
+ * development box or a keyboard-driven receiver sends. */
+static ui_key map_symbol(const ui_keymap *km, DFBInputDeviceKeySymbol s)
+{
+    const char *name = symbol_name(s);
+    ui_key mapped = name && km ? ui_keymap_lookup(km, 0, name) : UI_KEY_NONE;
+    if (mapped != UI_KEY_NONE)
+        return mapped;
     switch (s) {
     case DIKS_CURSOR_UP: return UI_KEY_UP;
     case DIKS_CURSOR_DOWN: return UI_KEY_DOWN;
@@ -194,7 +243,7 @@ static ui_key dfb_next_key(ui_backend *base)
             return UI_KEY_NONE;
         if (ev.clazz != DFEC_INPUT || ev.input.type != DIET_KEYPRESS)
             continue;
-        ui_key k = map_symbol(ev.input.key_symbol);
+        ui_key k = map_symbol(b->keymap, ev.input.key_symbol);
         if (k != UI_KEY_NONE)
             return k;
     }
@@ -228,6 +277,7 @@ static const ui_backend_ops dfb_ops = {
     .draw_text = dfb_draw_text,
     .text_width = dfb_text_width,
     .line_height = dfb_line_height,
+    .draw_image = dfb_draw_image,
     .set_clip = dfb_set_clip,
     .flip = dfb_flip,
     .read_pixels = dfb_read_pixels,
@@ -298,6 +348,7 @@ ui_err ui_dfb_create(const ui_backend_config *cfg, ui_backend **out)
     b->event_fd = -1;
     b->log = cfg->log;
     b->log_ud = cfg->log_ud;
+    b->keymap = cfg->keymap;
 
     DFBResult r = dfb_init(cfg);
     if (r == DFB_OK)

@@ -21,6 +21,7 @@ static const char *const key_names[UI_KEY_COUNT] = {
     [UI_KEY_0] = "0", [UI_KEY_1] = "1", [UI_KEY_2] = "2", [UI_KEY_3] = "3",
     [UI_KEY_4] = "4", [UI_KEY_5] = "5", [UI_KEY_6] = "6", [UI_KEY_7] = "7",
     [UI_KEY_8] = "8", [UI_KEY_9] = "9",
+    [UI_KEY_INFO] = "info",
 };
 
 const char *ui_key_name(ui_key k)
@@ -57,7 +58,8 @@ const char *ui_strerror(ui_err e)
     case UI_EFONT: return "a font could not be loaded";
     case UI_EWINDOW: return "the window could not be opened";
     case UI_EIO: return "the file could not be written";
-    case UI_EPNG: return "the PNG encoder failed";
+    case UI_EPNG: return "the PNG encoder or decoder failed";
+    case UI_EKEYMAP: return "a key-map line is not understood";
     }
     return "unknown error";
 }

@@ -4,8 +4,9 @@
  * DirectFB keeps rendering on its dummy system (Debian's DirectFB x11
  * system crashes under Xvfb); each finished frame is copied into a
  * streaming texture and scaled into the window (x1 or x2).  The desktop
- * keyboard stands in for the remote: arrows, Enter = OK, Backspace = Back,
- * Esc = Exit, F1-F4 or r/g/y/b = the colour keys, digits.
+ * keyboard stands in for the remote through the key map's "desktop"
+ * lines (SDL key names; by default arrows, Enter = OK, Backspace = Back,
+ * Esc = Exit, F1-F4 or r/g/y/b = the colour keys, digits, F5 or i = Info).
  *
  * The software renderer is asked for first: it works on any X server,
  * Xvfb included, and a 720x576 frame costs nothing to scale.
@@ -23,6 +24,7 @@ typedef struct {
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
+    const ui_keymap *keymap;
 } sdl_presenter;
 
 static void sdl_destroy(ui_presenter *base)
@@ -51,29 +53,10 @@ static ui_err sdl_present(ui_presenter *base, const uint32_t *argb)
     return UI_OK;
 }
 
-static ui_key map_key(SDL_Keycode k)
+static ui_key map_key(const ui_keymap *km, SDL_Keycode k)
 {
-    switch (k) {
-    case SDLK_UP: return UI_KEY_UP;
-    case SDLK_DOWN: return UI_KEY_DOWN;
-    case SDLK_LEFT: return UI_KEY_LEFT;
-    case SDLK_RIGHT: return UI_KEY_RIGHT;
-    case SDLK_RETURN: case SDLK_KP_ENTER: case SDLK_SPACE: return UI_KEY_OK;
-    case SDLK_BACKSPACE: return UI_KEY_BACK;
-    case SDLK_ESCAPE: return UI_KEY_EXIT;
-    case SDLK_F1: case SDLK_r: return UI_KEY_RED;
-    case SDLK_F2: case SDLK_g: return UI_KEY_GREEN;
-    case SDLK_F3: case SDLK_y: return UI_KEY_YELLOW;
-    case SDLK_F4: case SDLK_b: return UI_KEY_BLUE;
-    default:
-        if (k >= SDLK_0 && k <= SDLK_9)
-            return (ui_key)(UI_KEY_0 + (k - SDLK_0));
-        if (k >= SDLK_KP_1 && k <= SDLK_KP_9)
-            return (ui_key)(UI_KEY_1 + (k - SDLK_KP_1));
-        if (k == SDLK_KP_0)
-            return UI_KEY_0;
-        return UI_KEY_NONE;
-    }
+    const char *name = SDL_GetKeyName(k);
+    return name && *name ? ui_keymap_lookup(km, 1, name) : UI_KEY_NONE;
 }
 
 static ui_key sdl_next_key(ui_presenter *base, int *quit)
@@ -86,7 +69,7 @@ static ui_key sdl_next_key(ui_presenter *base, int *quit)
             *quit = 1;
             return UI_KEY_NONE;
         case SDL_KEYDOWN: {
-            ui_key k = map_key(ev.key.keysym.sym);
+            ui_key k = map_key(p->keymap, ev.key.keysym.sym);
             if (k != UI_KEY_NONE)
                 return k;
             break;
@@ -121,7 +104,8 @@ static void log_sdl(void (*log)(void *ud, const char *msg), void *log_ud, const 
     log(log_ud, msg);
 }
 
-ui_err ui_sdl_create(int scale, void (*log)(void *ud, const char *msg), void *log_ud,
+ui_err ui_sdl_create(int scale, const ui_keymap *keymap,
+                     void (*log)(void *ud, const char *msg), void *log_ud,
                      ui_presenter **out)
 {
     *out = NULL;
@@ -131,6 +115,7 @@ ui_err ui_sdl_create(int scale, void (*log)(void *ud, const char *msg), void *lo
     if (!p)
         return UI_ENOMEM;
     p->base.ops = &sdl_ops;
+    p->keymap = keymap;
     /* On an X server (Xvfb included) go straight to x11: probing
      * Wayland first prints complaints about XDG_RUNTIME_DIR.  A driver
      * the user names in SDL_VIDEODRIVER always wins. */

@@ -4,8 +4,11 @@
  *
  * The markup is the content format's (docs/content-format.md): a blank
  * line separates paragraphs, other line breaks are spaces, "## " starts a
- * heading and "- " a list item.  A line following a list item without a
- * blank line continues that item, as in most light markup languages.
+ * heading and "- " a list item, and a pair of '*' marks *emphasis*
+ * (shown in bold; a '*' without a partner is shown as it is).  A line
+ * following a list item without a blank line continues that item, as in
+ * most light markup languages.  A page's picture takes room before the
+ * text and its numbered links follow it.
  *
  * Wrapping is greedy at spaces with the real font's advances; a word too
  * long for a whole line is cut at a character boundary.  Paging keeps a
@@ -17,7 +20,7 @@
 
 #include "ui/ui_backend.h"
 
-typedef enum { BLOCK_PARA, BLOCK_HEADING, BLOCK_BULLET } block_kind;
+typedef enum { BLOCK_PARA, BLOCK_HEADING, BLOCK_BULLET, BLOCK_LINK } block_kind;
 
 static int is_cont_byte(unsigned char c)
 {
@@ -48,6 +51,46 @@ int ui_fit_prefix(ui_measure_fn measure, void *ud, ui_font f,
     return lo;
 }
 
+int ui_rich_width(ui_measure_fn measure, void *ud, ui_font f, ui_font bold,
+                  int emph, const char *text, int len)
+{
+    int w = 0, seg = 0;
+    for (int i = 0; i <= len; i++) {
+        if (i < len && text[i] != UI_EMPH_ON && text[i] != UI_EMPH_OFF)
+            continue;
+        if (i > seg)
+            w += measure(ud, emph ? bold : f, text + seg, i - seg);
+        if (i < len)
+            emph = text[i] == UI_EMPH_ON;
+        seg = i + 1;
+    }
+    return w;
+}
+
+/* Turn each pair of '*' in a block into emphasis marks: an opening '*'
+ * starts a word, a closing one ends a word; anything else stays a '*'. */
+static void mark_emphasis(char *t, int len)
+{
+    for (int i = 0; i < len; i++) {
+        if (t[i] != '*' || (i > 0 && t[i - 1] != ' ') || i + 1 >= len ||
+            t[i + 1] == ' ' || t[i + 1] == '*')
+            continue;
+        for (int j = i + 2; j < len; j++) {
+            if (t[j] != '*' || t[j - 1] == ' ')
+                continue;
+            unsigned char after = j + 1 < len ? (unsigned char)t[j + 1] : ' ';
+            if (after == ' ' || after == '.' || after == ',' || after == ';' ||
+                after == ':' || after == '!' || after == '?' || after == ')' ||
+                after == '\'' || after == '"') {
+                t[i] = UI_EMPH_ON;
+                t[j] = UI_EMPH_OFF;
+                i = j;
+                break;
+            }
+        }
+    }
+}
+
 static ui_err push_line(ui_layout *l, ui_line_kind kind, const char *text, int len)
 {
     if (l->n == l->cap) {
@@ -68,12 +111,14 @@ static ui_err push_line(ui_layout *l, ui_line_kind kind, const char *text, int l
 
 /* Wrap one block's text (already single-spaced) into lines. */
 static ui_err wrap_block(const ui_layout_params *p, ui_layout *l, block_kind kind,
-                         const char *text, int len)
+                         const char *text, int len, int link)
 {
-    ui_font f = kind == BLOCK_HEADING ? UI_FONT_BOLD : UI_FONT_BODY;
-    int width = p->width - (kind == BLOCK_BULLET ? p->indent : 0);
+    ui_font f = kind == BLOCK_HEADING ? p->font_bold : p->font_body;
+    int width = p->width - (kind == BLOCK_BULLET ? p->indent
+                            : kind == BLOCK_LINK ? p->link_indent : 0);
     int first = 1;
     int pos = 0;
+    int emph = 0;
     while (pos < len) {
         while (pos < len && text[pos] == ' ')
             pos++;
@@ -87,7 +132,8 @@ static ui_err wrap_block(const ui_layout_params *p, ui_layout *l, block_kind kin
                 w_end++;
             while (w_end < len && text[w_end] != ' ')
                 w_end++;
-            if (p->measure(p->ud, f, text + pos, w_end - pos) > width)
+            if (ui_rich_width(p->measure, p->ud, f, p->font_bold, emph, text + pos,
+                              w_end - pos) > width)
                 break;
             fit = w_end;
             end = w_end;
@@ -111,10 +157,16 @@ static ui_err wrap_block(const ui_layout_params *p, ui_layout *l, block_kind kin
         }
         ui_line_kind lk = kind == BLOCK_HEADING ? UI_LINE_HEADING
                         : kind == BLOCK_BULLET ? (first ? UI_LINE_BULLET : UI_LINE_BULLET_CONT)
+                        : kind == BLOCK_LINK ? UI_LINE_LINK
                         : UI_LINE_TEXT;
         ui_err e = push_line(l, lk, text + pos, n);
         if (e != UI_OK)
             return e;
+        l->lines[l->n - 1].emph = emph;
+        l->lines[l->n - 1].link = link;
+        for (int i = pos; i < pos + n; i++)
+            if (text[i] == UI_EMPH_ON || text[i] == UI_EMPH_OFF)
+                emph = text[i] == UI_EMPH_ON;
         first = 0;
         pos += n;
     }
@@ -128,7 +180,8 @@ static void paginate(const ui_layout_params *p, ui_layout *l, const unsigned cha
     int page = 0, y = 0;
     for (int i = 0; i < l->n; i++) {
         ui_line *ln = &l->lines[i];
-        int h = ln->kind == UI_LINE_HEADING ? p->heading_h : p->line_h;
+        int h = ln->kind == UI_LINE_HEADING ? p->heading_h
+              : ln->kind == UI_LINE_IMAGE ? p->image_h : p->line_h;
         if (gap_before[i] && y > 0)
             y += p->gap_h;
         int need = h;
@@ -145,6 +198,20 @@ static void paginate(const ui_layout_params *p, ui_layout *l, const unsigned cha
         y += h;
     }
     l->pages = page + 1;
+}
+
+/* Gap markers, one per line, zero where not yet set. */
+static ui_err grow_gap(unsigned char **gap, int *cap, int need)
+{
+    if (need <= *cap)
+        return UI_OK;
+    unsigned char *ng = realloc(*gap, (size_t)need);
+    if (!ng)
+        return UI_ENOMEM;
+    memset(ng + *cap, 0, (size_t)(need - *cap));
+    *gap = ng;
+    *cap = need;
+    return UI_OK;
 }
 
 ui_err ui_layout_body(const ui_layout_params *p, const char *body, ui_layout *out)
@@ -166,10 +233,12 @@ ui_err ui_layout_body(const ui_layout_params *p, const char *body, ui_layout *ou
     unsigned char *gap = NULL;
     int gap_cap = 0;
     ui_err e = UI_OK;
+    if (p->image_h > 0)
+        e = push_line(out, UI_LINE_IMAGE, out->buf, 0);
 
     char *s = out->buf;
     char *end = s + blen;
-    int blocks = 0, blank_seen = 0;
+    int blank_seen = 0;
     block_kind prev = BLOCK_PARA;
     while (s < end && e == UI_OK) {
         /* Skip blank lines. */
@@ -212,30 +281,34 @@ ui_err ui_layout_body(const ui_layout_params *p, const char *body, ui_layout *ou
             }
         }
         int first_line = out->n;
-        e = wrap_block(p, out, kind, start, (int)(bend - start));
-        if (e == UI_OK && out->n > gap_cap) {
-            int cap = out->cap;
-            unsigned char *ng = realloc(gap, (size_t)cap);
-            if (!ng) {
-                e = UI_ENOMEM;
-                break;
-            }
-            gap = ng;
-            gap_cap = cap;
-        }
+        mark_emphasis(start, (int)(bend - start));
+        e = wrap_block(p, out, kind, start, (int)(bend - start), 0);
+        if (e == UI_OK)
+            e = grow_gap(&gap, &gap_cap, out->cap);
         if (e == UI_OK) {
-            for (int i = first_line; i < out->n; i++)
-                gap[i] = 0;
             /* A gap before every block but the first, except between the
              * items of one list, which read better close together. */
-            if (first_line < out->n && blocks > 0 && first_line > 0)
+            if (first_line < out->n && first_line > 0)
                 gap[first_line] = !(kind == BLOCK_BULLET && prev == BLOCK_BULLET && !blank_seen);
         }
         prev = kind;
-        blocks++;
         blank_seen = 0;
         s = next;
     }
+    /* The links, each its own block, close together like a list. */
+    for (int k = 0; k < p->n_links && e == UI_OK; k++) {
+        const char *label = p->links[k] ? p->links[k] : "";
+        int first_line = out->n;
+        e = wrap_block(p, out, BLOCK_LINK, label, (int)strlen(label), k);
+        if (e == UI_OK)
+            e = grow_gap(&gap, &gap_cap, out->cap);
+        if (e == UI_OK) {
+            if (first_line < out->n && first_line > 0 && k == 0)
+                gap[first_line] = 1;
+        }
+    }
+    if (e == UI_OK)
+        e = grow_gap(&gap, &gap_cap, out->cap > 0 ? out->cap : 1);
     if (e != UI_OK) {
         free(gap);
         ui_layout_free(out);

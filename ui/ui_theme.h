@@ -33,6 +33,16 @@
 #define C_GREEN      0x1EA03Cu
 #define C_YELLOW     0xEBC31Eu
 #define C_BLUE       0x1E50C8u
+#define C_FIELD      0x0E1628u
+
+/* The high-contrast theme: near-black, near-white and one yellow. */
+#define HC_BACKGROUND 0x101010u
+#define HC_PANEL      0x262626u
+#define HC_CAP        0x4A4A4Au
+#define HC_TEXT       0xEBEBEBu
+#define HC_FOCUS      0xEBE11Eu
+#define HC_FOCUS_TAB  0xEBEBEBu
+#define HC_DARK       0x101010u
 
 /* ---- geometry ---- */
 #define SAFE_X0 36
@@ -55,5 +65,15 @@
 #define HEADING_H 38
 #define GAP_H 12
 #define BULLET_INDENT 28
+
+/* Large-text mode: 32 px body text on a 40 px line. */
+#define LINE_H_L 40
+#define HEADING_H_L 48
+#define ROW_H_L 54
+#define ROW_PITCH_L 60
+#define BULLET_INDENT_L 36
+
+/* The "Press red" prompt over the programme. */
+#define PROMPT_Y0 471
 
 #endif

@@ -1,0 +1,141 @@
+/*
+ * The application's own words (see app_strings.h).  Welsh follows the
+ * Welsh Language Standards' expectation that a service offered in Welsh
+ * is offered in full, menus and messages included.
+ */
+#include "app/app_strings.h"
+
+static const char *const table[2][S_COUNT] = {
+    [CM_LANG_EN] = {
+        [S_MAIN_MENU] = "Main menu",
+        [S_TV] = "TV",
+        [S_PAGES] = "Pages",
+        [S_PAGE_FMT] = "Page %zu of %zu",
+        [S_POSITION_FMT] = "%zu of %zu",
+        [S_LINKS] = "Links",
+        [S_UNAVAILABLE_TITLE] = "Not available",
+        [S_UNAVAILABLE_TEXT] = "Sorry, this part of the service cannot be shown "
+                               "at the moment. Press BACK to return.",
+        [S_NO_SERVICE_TITLE] = "Service unavailable",
+        [S_NO_SERVICE_TEXT] = "Sorry, this service cannot be shown at the moment. "
+                              "Please try again later.",
+        [S_PRESS_RED] = "Press red for public services",
+        [S_SEARCH] = "A-Z",
+        [S_SETTINGS] = "Settings",
+        [S_AZ_TITLE] = "A to Z of services",
+        [S_SEARCH_WORDS] = "Search words",
+        [S_LETTER] = "Letter",
+        [S_LANGUAGE] = "Language",
+        [S_TEXT_SIZE] = "Text size",
+        [S_NORMAL] = "Normal",
+        [S_LARGE] = "Large",
+        [S_CONTRAST] = "Contrast",
+        [S_STANDARD] = "Standard",
+        [S_HIGH] = "High",
+        [S_POSTCODE] = "Postcode",
+        [S_NOT_SET] = "Not set",
+        [S_POSTCODE_TITLE] = "Your postcode",
+        [S_POSTCODE_PROMPT] = "Enter your postcode to find your council",
+        [S_ENTRY_HINT] = "Press a number key again and again for its letters, as "
+                         "on a phone: 2 is A, B, C. Or pick from the keyboard "
+                         "with the arrows and OK.",
+        [S_DELETE] = "Delete",
+        [S_SPACE] = "Space",
+        [S_DONE] = "Done",
+        [S_POSTCODE_BAD] = "That is not a postcode. Try again.",
+        [S_POSTCODE_UNKNOWN] = "No council here covers that postcode.",
+        [S_WORDS_TITLE] = "Search",
+        [S_WORDS_PROMPT] = "Type a word to look for",
+        [S_RESULTS_TITLE] = "Results",
+        [S_NO_RESULTS] = "Nothing found. Press BACK to try again.",
+        [S_KEYS_TITLE] = "Remote control keys",
+        [S_KEYS_INTRO] = "What each key does, and which key to press.",
+        [S_KEYS_DESKTOP] = "On this keyboard",
+        [S_KEYS_BOX] = "On this remote",
+        [S_KEY_RED] = "open the service; the main menu",
+        [S_KEY_YELLOW] = "A to Z and search",
+        [S_KEY_BLUE] = "settings",
+        [S_KEY_GREEN] = "delete, when typing",
+        [S_KEY_ARROWS] = "move; turn pages",
+        [S_KEY_OK] = "choose",
+        [S_KEY_BACK] = "the screen before",
+        [S_KEY_EXIT] = "back to TV",
+        [S_KEY_DIGITS] = "choose by number; letters",
+        [S_KEY_INFO] = "this list of keys",
+        [S_UPDATED] = "This service has just been updated.",
+        [S_PAGE_GONE] = "Updated: the page you were on has gone.",
+        [S_LOADING_TITLE] = "Please wait",
+        [S_LOADING_STATUS] = "Receiving the service",
+        [S_PHONE] = "Phone",
+    },
+    [CM_LANG_CY] = {
+        [S_MAIN_MENU] = "Dewislen",
+        [S_TV] = "Teledu",
+        [S_PAGES] = "Tudalennau",
+        [S_PAGE_FMT] = "Tudalen %zu o %zu",
+        [S_POSITION_FMT] = "%zu o %zu",
+        [S_LINKS] = "Dolenni",
+        [S_UNAVAILABLE_TITLE] = "Ddim ar gael",
+        [S_UNAVAILABLE_TEXT] = "Mae'n ddrwg gennym, ni ellir dangos y rhan hon o'r "
+                               "gwasanaeth ar hyn o bryd. Pwyswch BACK i fynd yn \xC3\xB4l.",
+        [S_NO_SERVICE_TITLE] = "Gwasanaeth ddim ar gael",
+        [S_NO_SERVICE_TEXT] = "Mae'n ddrwg gennym, ni ellir dangos y gwasanaeth hwn "
+                              "ar hyn o bryd. Rhowch gynnig arall arni yn nes ymlaen.",
+        [S_PRESS_RED] = "Pwyswch coch am wasanaethau cyhoeddus",
+        [S_SEARCH] = "A-Y",
+        [S_SETTINGS] = "Gosodiadau",
+        [S_AZ_TITLE] = "A i Y o wasanaethau",
+        [S_SEARCH_WORDS] = "Chwilio",
+        [S_LETTER] = "Llythyren",
+        [S_LANGUAGE] = "Iaith",
+        [S_TEXT_SIZE] = "Maint y testun",
+        [S_NORMAL] = "Arferol",
+        [S_LARGE] = "Mawr",
+        [S_CONTRAST] = "Cyferbyniad",
+        [S_STANDARD] = "Safonol",
+        [S_HIGH] = "Uchel",
+        [S_POSTCODE] = "Cod post",
+        [S_NOT_SET] = "Heb ei osod",
+        [S_POSTCODE_TITLE] = "Eich cod post",
+        [S_POSTCODE_PROMPT] = "Rhowch eich cod post i ddod o hyd i'ch cyngor",
+        [S_ENTRY_HINT] = "Pwyswch fotwm rhif dro ar \xC3\xB4l tro am ei lythrennau, "
+                         "fel ar ff\xC3\xB4n: 2 yw A, B, C. Neu dewiswch o'r "
+                         "bysellfwrdd gyda'r saethau ac OK.",
+        [S_DELETE] = "Dileu",
+        [S_SPACE] = "Bwlch",
+        [S_DONE] = "Gorffen",
+        [S_POSTCODE_BAD] = "Nid cod post yw hwnna. Rhowch gynnig arall.",
+        [S_POSTCODE_UNKNOWN] = "Nid oes cyngor yma ar gyfer y cod post hwnnw.",
+        [S_WORDS_TITLE] = "Chwilio",
+        [S_WORDS_PROMPT] = "Teipiwch air i chwilio amdano",
+        [S_RESULTS_TITLE] = "Canlyniadau",
+        [S_NO_RESULTS] = "Dim wedi'i ganfod. Pwyswch BACK i geisio eto.",
+        [S_KEYS_TITLE] = "Botymau'r teclyn rheoli",
+        [S_KEYS_INTRO] = "Beth mae pob botwm yn ei wneud, a pha fotwm i'w bwyso.",
+        [S_KEYS_DESKTOP] = "Ar y bysellfwrdd hwn",
+        [S_KEYS_BOX] = "Ar y teclyn rheoli hwn",
+        [S_KEY_RED] = "agor y gwasanaeth; y brif ddewislen",
+        [S_KEY_YELLOW] = "A i Y a chwilio",
+        [S_KEY_BLUE] = "gosodiadau",
+        [S_KEY_GREEN] = "dileu, wrth deipio",
+        [S_KEY_ARROWS] = "symud; troi tudalennau",
+        [S_KEY_OK] = "dewis",
+        [S_KEY_BACK] = "y sgrin flaenorol",
+        [S_KEY_EXIT] = "yn \xC3\xB4l i'r teledu",
+        [S_KEY_DIGITS] = "dewis yn \xC3\xB4l rhif; llythrennau",
+        [S_KEY_INFO] = "y rhestr hon o fotymau",
+        [S_UPDATED] = "Mae'r gwasanaeth newydd gael ei ddiweddaru.",
+        [S_PAGE_GONE] = "Diweddarwyd: mae'r dudalen wedi mynd.",
+        [S_LOADING_TITLE] = "Arhoswch funud",
+        [S_LOADING_STATUS] = "Yn derbyn y gwasanaeth",
+        [S_PHONE] = "Ff\xC3\xB4n",
+    },
+};
+
+const char *app_str(cm_lang lang, app_string s)
+{
+    if ((int)s < 0 || s >= S_COUNT)
+        return "";
+    const char *t = table[lang == CM_LANG_CY ? CM_LANG_CY : CM_LANG_EN][s];
+    return t ? t : table[CM_LANG_EN][s];
+}
