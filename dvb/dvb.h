@@ -6,11 +6,15 @@
  * finds the carousel (PAT/PMT through libdvbpsi, or a PID given by the
  * caller), collects DSI/DII/DDB sections, assembles and decompresses
  * modules, decodes BIOP objects and publishes an immutable object store
- * once every module of the current DII has arrived.
+ * once every module of every DII has arrived; until then a partial view
+ * answers "not yet" apart from "does not exist".  Updates publish a new
+ * store with the list of changed paths.  docs/receiver-protocol.md gives
+ * every choice with its clause.
  *
  * Specifications: ISO/IEC 13818-1 (TS, PSI), ISO/IEC 13818-6 (DSM-CC
- * U-N download, BIOP), ETSI EN 301 192 (data broadcasting), ETSI TR 101 202
- * (implementation guidelines), ETSI ES 202 184 (UK MHEG profile).
+ * U-N download, BIOP), ETSI EN 300 468 (SDT, descriptors), ETSI EN 301 192
+ * (data broadcasting), ETSI TR 101 202 (implementation guidelines), ETSI
+ * ES 202 184 (UK MHEG profile).
  *
  * Ownership: the receiver owns everything it allocates.  A dvb_store is
  * reference counted and immutable: a reader holding one never sees a

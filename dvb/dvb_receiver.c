@@ -25,8 +25,24 @@
  * and collects sections there too.  Without PMT (a PID given by the
  * caller) everything is read from that PID.
  *
- * Reentrancy: log and on_event callbacks may call dvb_receiver_store()
- * and dvb_receiver_progress() but not push or destroy the receiver.
+ * PMT updates (13818-1 2.4.4.8): a new PMT version that moves the
+ * carousel restarts acquisition on the new PID; one that drops it stops
+ * acquisition.  The published store stays in both cases.
+ *
+ * Ceilings (docs/receiver-protocol.md 8): checked when a DII arrives,
+ * before anything is allocated for it; a refused DII blocks publishing
+ * for the whole carousel version, never a store with holes.
+ *
+ * Change lists: each published store is compared with the previous one
+ * (dvb_store_diff) and listeners get DVB_EV_STORE_CHANGED.
+ *
+ * Partial views (dvb_receiver_partial_store) are built only when asked
+ * for, from the modules complete so far, and cached until something
+ * changes.
+ *
+ * Reentrancy: log and on_event callbacks may call dvb_receiver_store(),
+ * dvb_receiver_partial_store(), dvb_receiver_service_name() and
+ * dvb_receiver_progress() but not push or destroy the receiver.
  */
 #include "dvb/dvb.h"
 
