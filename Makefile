@@ -182,6 +182,12 @@ fuzz-smoke: fuzz
 build/fuzz/fuzz_bo_%: fuzz/fuzz_bo_%.c backoffice/bo_parse.c backoffice/bo_parse.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< backoffice/bo_parse.c
+# The carousel tool's parsers (fuzz_oc_*) link liboc's sources and model/.
+build/fuzz/fuzz_oc_%: fuzz/fuzz_oc_%.c $(OC_SRC) $(MODEL_SRC) $(DVB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags libcjson libpng 2>/dev/null) \
+	    -o $@ $< $(OC_SRC) $(MODEL_SRC) $(DVB_SRC) $(FUZZ_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs libcjson libpng 2>/dev/null) -lm
 build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(DVB_SRC) $(FUZZ_LIBS)
