@@ -512,6 +512,22 @@ void bo_app_handle(bo_app *app, const bo_req *req, bo_resp *r)
         bo_api_appointments(app, req, seg + 2, nseg - 2, r);
         return;
     }
+    if (nseg >= 2 && strcmp(seg[0], "v1") == 0 && strcmp(seg[1], "cases") == 0) {
+        bo_api_cases(app, req, seg + 2, nseg - 2, r);
+        return;
+    }
+    if (nseg >= 2 && strcmp(seg[0], "v1") == 0 && strcmp(seg[1], "forms") == 0) {
+        bo_api_forms(app, req, seg + 2, nseg - 2, r);
+        return;
+    }
+    if (nseg >= 2 && strcmp(seg[0], "v1") == 0 && strcmp(seg[1], "catalogue") == 0) {
+        bo_api_catalogue(app, req, nseg - 2, r);
+        return;
+    }
+    if (nseg >= 2 && strcmp(seg[0], "open311") == 0 && strcmp(seg[1], "v2") == 0) {
+        bo_api_open311(app, req, seg + 2, nseg - 2, r);
+        return;
+    }
     if (nseg >= 1 && (strcmp(seg[0], "pay") == 0 || strcmp(seg[0], "p") == 0)) {
         bo_pages_pay(app, req, seg + 1, nseg - 1, r);
         return;

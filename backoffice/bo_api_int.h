@@ -68,7 +68,20 @@ void bo_idempotent(bo_app *app, const bo_auth *a, const bo_req *req,
 bo_store_err bo_audit(bo_db *db, const bo_auth *a, const char *action,
                       const char *object_id);
 
+/* Cases (bo_cases.c), shared by forms and Open311.  Creates a case with
+ * its first history event inside the caller's transaction; ref receives
+ * the new reference ("NO-4KX7B2QP": tenant letters, 8 unambiguous
+ * characters). */
+bo_store_err bo_case_create(bo_db *db, const bo_auth *a, const char *kind,
+                            const char *service, const char *postcode,
+                            const char *data, const char *lat, const char *lon,
+                            const char *address, const char *status, char ref[16]);
+
 /* Handlers by area. */
+void bo_api_cases(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r);
+void bo_api_forms(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r);
+void bo_api_catalogue(bo_app *app, const bo_req *req, int nseg, bo_resp *r);
+void bo_api_open311(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r);
 void bo_api_payments(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r);
 void bo_pages_pay(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r);
 void bo_api_appointments(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r);

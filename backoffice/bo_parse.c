@@ -225,6 +225,30 @@ bo_parse_err bo_user_code_parse(const char *s, size_t len, char out[10])
     return BO_PARSE_OK;
 }
 
+int bo_postcode_normalise(const char *in, char out[9])
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *s = in; s && *s; s++) {
+        char c = *s;
+        if (c == ' ')
+            continue;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) || n == 8)
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    if (n < 5 || n > 7)
+        return -1;
+    const char *inw = out + n - 3;
+    if (!(inw[0] >= '0' && inw[0] <= '9') || !(inw[1] >= 'A' && inw[1] <= 'Z') ||
+        !(inw[2] >= 'A' && inw[2] <= 'Z') || !(out[0] >= 'A' && out[0] <= 'Z'))
+        return -1;
+    return 0;
+}
+
 #define CONFIG_LINE_MAX 1024
 
 bo_parse_err bo_config_parse(const char *s, size_t len, bo_config_cb cb,

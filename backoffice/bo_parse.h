@@ -70,6 +70,12 @@ int bo_utf8_valid(const char *s, size_t len);
 #define BO_USER_CODE_ALPHABET "BCDFGHJKLMNPQRSTVWXZ"
 bo_parse_err bo_user_code_parse(const char *s, size_t len, char out[10]);
 
+/* Normalises a UK postcode (upper case, spaces removed) into out; returns
+ * 0 if it has the shape of one (BS 7666: an outward code of 2-4
+ * characters starting with a letter, an inward code digit letter letter).
+ * The outward code is out without its last three characters. */
+int bo_postcode_normalise(const char *in, char out[9]);
+
 /* Config file: calls cb for every "key = value" line (key and value are
  * trimmed and NUL-terminated, borrowed until cb returns).  cb returns 0 to
  * go on or non-zero to stop with that line reported.  On a syntax error

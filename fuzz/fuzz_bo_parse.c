@@ -2,7 +2,8 @@
  * libFuzzer target: the back office's parsers of outside text
  * (backoffice/bo_parse.c).  The same bytes go to each: the Idempotency-Key
  * header parser, the form-urlencoded body parser (Open311 POSTs, phone
- * pages, OAuth), the RFC 8628 user-code parser and the config-file parser.
+ * pages, OAuth), the RFC 8628 user-code parser, the UK postcode parser and
+ * the config-file parser.
  * Every parsed value is checked against the grammar it claims to satisfy.
  */
 #include "backoffice/bo_parse.h"
@@ -55,6 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bo_user_code_parse(s, size, code) == BO_PARSE_OK &&
         (strlen(code) != 9 || code[4] != '-'))
         abort();
+
+    /* The postcode parser reads a NUL-terminated query value. */
+    char *z = malloc(size + 1);
+    if (z) {
+        memcpy(z, data, size);
+        z[size] = '\0';
+        char pc[9];
+        if (bo_postcode_normalise(z, pc) == 0 && (strlen(pc) < 5 || strlen(pc) > 7))
+            abort();
+        free(z);
+    }
 
     int n = 0, line = 0;
     (void)bo_config_parse(s, size, count_cb, &n, &line);

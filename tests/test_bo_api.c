@@ -1369,6 +1369,273 @@ static void t_disk_full(void **state)
     bo_store_close(st);
 }
 
+
+static void t_catalogue(void **state)
+{
+    (void)state;
+    res_t r;
+    assert_int_equal(get("/v1/catalogue?postcode=ns1%201aa", NULL, &r), 200);
+    assert_json_eq(&r, "tenant", "id", "northshire");
+    cJSON *o = cJSON_Parse(r.body);
+    cJSON *svcs = cJSON_GetObjectItem(o, "services");
+    int found57 = 0;
+    cJSON *x;
+    cJSON_ArrayForEach(x, svcs) {
+        cJSON *l = cJSON_GetObjectItem(x, "lgsl");
+        if (cJSON_IsNumber(l) && l->valueint == 57 &&
+            strcmp(cJSON_GetObjectItem(x, "code")->valuestring, "council-tax") == 0)
+            found57 = 1;
+        assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "name"), "en"));
+    }
+    assert_true(found57);
+    assert_true(cJSON_GetArraySize(svcs) >= 4);
+    cJSON_Delete(o);
+    char etag[96];
+    assert_non_null(res_header(&r, "ETag", etag, sizeof etag));
+    res_free(&r);
+    /* A cached copy is still good: 304 with no body. */
+    req_t q = { .method = "GET", .path = "/v1/catalogue?postcode=NS11AA" };
+    CURL *c = curl_easy_init();
+    char url[300], hdr[160];
+    snprintf(url, sizeof url, "%s%s", g_base, q.path);
+    snprintf(hdr, sizeof hdr, "If-None-Match: %s", etag);
+    struct curl_slist *h = curl_slist_append(NULL, hdr);
+    memset(&r, 0, sizeof r);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.len, 0);
+    res_free(&r);
+    /* Another tenant's area. */
+    assert_int_equal(get("/v1/catalogue?postcode=VB2%203CD", NULL, &r), 200);
+    assert_json_eq(&r, "tenant", "id", "valeborough");
+    res_free(&r);
+    get("/v1/catalogue?postcode=ZZ9%209ZZ", NULL, &r);
+    assert_problem(&r, 404, "/problems/postcode-not-served");
+    res_free(&r);
+    get("/v1/catalogue?postcode=%27%3B--", NULL, &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    get("/v1/catalogue", NULL, &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+}
+
+static void t_forms_cases(void **state)
+{
+    (void)state;
+    res_t r;
+    assert_int_equal(get("/v1/forms", "tv-northshire-sample", &r), 200);
+    assert_non_null(strstr(r.body, "blue-badge"));
+    res_free(&r);
+    assert_int_equal(get("/v1/forms/blue-badge", "tv-northshire-sample", &r), 200);
+    cJSON *o = cJSON_Parse(r.body);
+    cJSON *attrs = cJSON_GetObjectItem(o, "attributes");
+    assert_int_equal(cJSON_GetArraySize(attrs), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(attrs, 0), "datatype")->valuestring,
+                        "string");
+    cJSON_Delete(o);
+    res_free(&r);
+    get("/v1/forms/blue-badge", "tv-valeborough-sample", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    static const struct { const char *body; const char *detail; } bad[] = {
+        { "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":\"A\"}}", "answers.reason: required" },
+        { "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":\"A\",\"reason\":\"r\",\"x\":1}}",
+          "answers.x: unknown field" },
+        { "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":7,\"reason\":\"r\"}}",
+          "answers.full_name: must be a valid string" },
+        { "{\"postcode\":\"nowhere\",\"answers\":{}}", "postcode" },
+        { "{\"postcode\":\"NS1 1AA\",\"answers\":[]}", "answers: must be an object" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        post("/v1/forms/blue-badge/submissions", "tv-northshire-sample", NULL, bad[i].body, &r);
+        assert_problem(&r, 422, NULL);
+        char *d = json_str(&r, "detail", NULL);
+        if (!d || !strstr(d, bad[i].detail))
+            fail_msg("case %zu: %s", i, d ? d : "(none)");
+        free(d);
+        res_free(&r);
+    }
+    /* A signed-in viewer submits; the case is theirs. */
+    post("/v1/forms/blue-badge/submissions", "viewer-03", "form-1",
+         "{\"postcode\":\"ns1 1aa\",\"answers\":{\"full_name\":\"A Person\",\"reason\":\"Mobility\"}}",
+         &r);
+    assert_int_equal(r.status, 201);
+    char *ref = json_str(&r, "reference", NULL);
+    assert_non_null(ref);
+    assert_int_equal(strlen(ref), 11);
+    assert_json_eq(&r, "status", NULL, "received");
+    res_free(&r);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", ref);
+    assert_int_equal(get(path, "tv-northshire-sample", &r), 200);
+    assert_json_eq(&r, "reference", NULL, ref);
+    res_free(&r);
+    /* A wrong postcode, another tenant, or none: the same 404. */
+    res_t w, t, m;
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AB", ref);
+    get(path, "tv-northshire-sample", &w);
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", ref);
+    get(path, "tv-valeborough-sample", &t);
+    get("/v1/cases/NO-BBBBBBBB?postcode=NS1%201AA", "tv-northshire-sample", &m);
+    assert_problem(&w, 404, NULL);
+    assert_int_equal(w.len, t.len);
+    assert_memory_equal(w.body, t.body, w.len);
+    assert_int_equal(w.len, m.len);
+    assert_memory_equal(w.body, m.body, w.len);
+    res_free(&w);
+    res_free(&t);
+    res_free(&m);
+    /* The owner needs no postcode. */
+    snprintf(path, sizeof path, "/v1/cases/%s", ref);
+    assert_int_equal(get(path, "viewer-03", &r), 200);
+    res_free(&r);
+    get(path, "viewer-04", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    assert_int_equal(get("/v1/cases", "viewer-03", &r), 200);
+    assert_non_null(strstr(r.body, ref));
+    res_free(&r);
+    get("/v1/cases", "tv-northshire-sample", &r);
+    assert_problem(&r, 403, NULL);
+    res_free(&r);
+    /* Staff move it on; the history shows both steps. */
+    snprintf(path, sizeof path, "/v1/cases/%s/updates", ref);
+    post(path, "tv-northshire-sample", NULL, "{\"status\":\"decided\"}", &r);
+    assert_problem(&r, 403, NULL);
+    res_free(&r);
+    post(path, "admin-northshire-sample", NULL, "{\"status\":\"FIXED\"}", &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    post(path, "admin-valeborough-sample", NULL, "{\"status\":\"decided\"}", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    assert_int_equal(post(path, "admin-northshire-sample", NULL,
+                          "{\"status\":\"decided\",\"note\":\"Approved\"}", &r), 201);
+    o = cJSON_Parse(r.body);
+    cJSON *hist = cJSON_GetObjectItem(o, "history");
+    assert_int_equal(cJSON_GetArraySize(hist), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 1), "note")->valuestring,
+                        "Approved");
+    cJSON_Delete(o);
+    res_free(&r);
+    free(ref);
+}
+
+static void t_open311(void **state)
+{
+    (void)state;
+    res_t r;
+    assert_int_equal(get("/open311/v2/services.json?jurisdiction_id=northshire", NULL, &r), 200);
+    cJSON *o = cJSON_Parse(r.body);
+    assert_true(cJSON_IsArray(o));
+    int pothole = 0;
+    cJSON *x;
+    cJSON_ArrayForEach(x, o)
+        if (strcmp(cJSON_GetObjectItem(x, "service_code")->valuestring, "pothole") == 0) {
+            pothole = 1;
+            assert_true(cJSON_IsTrue(cJSON_GetObjectItem(x, "metadata")));
+            assert_string_equal(cJSON_GetObjectItem(x, "type")->valuestring, "realtime");
+        }
+    assert_true(pothole);
+    cJSON_Delete(o);
+    res_free(&r);
+    assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=northshire", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "\"singlevaluelist\""));
+    res_free(&r);
+    /* Open311's own error format. */
+    assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=valeborough", NULL, &r), 404);
+    o = cJSON_Parse(r.body);
+    assert_true(cJSON_IsArray(o));
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "code")->valueint, 404);
+    cJSON_Delete(o);
+    res_free(&r);
+    assert_int_equal(get("/open311/v2/services.json", NULL, &r), 400);
+    res_free(&r);
+    assert_int_equal(get("/open311/v2/services.xml?jurisdiction_id=northshire", NULL, &r), 404);
+    res_free(&r);
+    static const struct { const char *form; long status; const char *text; } bad[] = {
+        { "jurisdiction_id=northshire&service_code=pothole&lat=51&long=0", 403, "api_key" },
+        { "api_key=nope&service_code=pothole&lat=51&long=0", 403, "api_key" },
+        { "api_key=tv-valeborough-sample&jurisdiction_id=northshire&service_code=pothole&lat=51&long=0",
+          403, "jurisdiction" },
+        { "api_key=tv-northshire-sample&service_code=nope&lat=51&long=0", 404, "service_code" },
+        { "api_key=tv-northshire-sample&service_code=pothole&attribute%5Bdepth%5D=deep", 400, "location" },
+        { "api_key=tv-northshire-sample&service_code=pothole&lat=91&long=0&attribute%5Bdepth%5D=deep",
+          400, "lat" },
+        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0", 400, "depth]: required" },
+        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0&attribute%5Bdepth%5D=huge",
+          400, "not a valid value" },
+        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0&attribute%5Bcolour%5D=red",
+          400, "not an attribute" },
+        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0&description=%ZZ", 400, "form" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        post_form("/open311/v2/requests.json", bad[i].form, &r);
+        if (r.status != bad[i].status || !strstr(r.body, bad[i].text))
+            fail_msg("case %zu: %ld %s", i, r.status, r.body);
+        o = cJSON_Parse(r.body);
+        assert_true(cJSON_IsArray(o));
+        cJSON_Delete(o);
+        res_free(&r);
+    }
+    assert_int_equal(post_form("/open311/v2/requests.json",
+        "api_key=tv-northshire-sample&jurisdiction_id=northshire&service_code=pothole"
+        "&lat=51.5014&long=-0.1419&address_string=1+High+St&description=Deep+hole"
+        "&attribute%5Bdepth%5D=deep&email=a%40example.org&first_name=A", &r), 201);
+    o = cJSON_Parse(r.body);
+    char id[32];
+    snprintf(id, sizeof id, "%s",
+             cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "service_request_id")->valuestring);
+    cJSON_Delete(o);
+    res_free(&r);
+    char path[160];
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northshire", id);
+    assert_int_equal(get(path, NULL, &r), 200);
+    o = cJSON_Parse(r.body);
+    cJSON *q = cJSON_GetArrayItem(o, 0);
+    assert_string_equal(cJSON_GetObjectItem(q, "status")->valuestring, "open");
+    assert_string_equal(cJSON_GetObjectItem(q, "description")->valuestring, "Deep hole");
+    assert_string_equal(cJSON_GetObjectItem(q, "agency_responsible")->valuestring, "Northshire Council");
+    cJSON_Delete(o);
+    /* Contact details are never published. */
+    assert_null(strstr(r.body, "example.org"));
+    res_free(&r);
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=valeborough", id);
+    assert_int_equal(get(path, NULL, &r), 404);
+    res_free(&r);
+    /* The council fixes it: FixMyStreet status and an update. */
+    snprintf(path, sizeof path, "/v1/cases/%s/updates", id);
+    assert_int_equal(post(path, "admin-northshire-sample", NULL,
+                          "{\"status\":\"FIXED\",\"note\":\"Filled\"}", &r), 201);
+    res_free(&r);
+    snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=northshire"
+             "&service_request_id=%s,XX-BBBBBBBB&status=closed", id);
+    assert_int_equal(get(path, NULL, &r), 200);
+    o = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(o), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "extended_status")->valuestring,
+                        "FIXED");
+    cJSON_Delete(o);
+    res_free(&r);
+    assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=northshire", NULL,
+                         &r), 200);
+    assert_non_null(strstr(r.body, id));
+    assert_non_null(strstr(r.body, "\"FIXED\""));
+    res_free(&r);
+    assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=valeborough", NULL,
+                         &r), 200);
+    assert_null(strstr(r.body, id));
+    res_free(&r);
+}
+
 static void t_config_refusals(void **state)
 {
     (void)state;
@@ -1404,6 +1671,9 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_slow_down), \
     cmocka_unit_test(t_appointments), \
     cmocka_unit_test(t_slot_race), \
+    cmocka_unit_test(t_catalogue), \
+    cmocka_unit_test(t_forms_cases), \
+    cmocka_unit_test(t_open311), \
     cmocka_unit_test(t_graceful_stop), \
     cmocka_unit_test(t_disk_full), \
     cmocka_unit_test(t_config_refusals)

@@ -165,6 +165,34 @@ static void test_user_code(void **state)
     }
 }
 
+static void test_postcode(void **state)
+{
+    (void)state;
+    char out[9];
+    assert_int_equal(bo_postcode_normalise("ns1 1aa", out), 0);
+    assert_string_equal(out, "NS11AA");
+    assert_int_equal(bo_postcode_normalise("SW1A 2AA", out), 0);
+    assert_string_equal(out, "SW1A2AA");
+    assert_int_equal(bo_postcode_normalise("M1 1AE", out), 0);
+    assert_int_equal(bo_postcode_normalise("1M 1AE", out), -1);
+    assert_int_equal(bo_postcode_normalise("NS1 1A1", out), -1);
+    assert_int_equal(bo_postcode_normalise("NS1-1AA", out), -1);
+    assert_int_equal(bo_postcode_normalise("ABCDE 1AA", out), -1);
+    assert_int_equal(bo_postcode_normalise("", out), -1);
+    assert_int_equal(bo_postcode_normalise(NULL, out), -1);
+    const char *pc = "SW1A 2AA";
+    size_t n = strlen(pc);
+    for (size_t i = 0; i < n; i++) {
+        char *p = malloc(i + 1);
+        memcpy(p, pc, i);
+        p[i] = '\0';
+        /* No proper prefix of a full postcode is one ("SW1A 2" lacks the
+         * inward letters). */
+        assert_int_equal(bo_postcode_normalise(p, out), -1);
+        free(p);
+    }
+}
+
 typedef struct {
     int n;
     char keys[8][32];
@@ -276,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_form_bad),
         cmocka_unit_test(test_form_truncations),
         cmocka_unit_test(test_user_code),
+        cmocka_unit_test(test_postcode),
         cmocka_unit_test(test_config_parse),
         cmocka_unit_test(test_config_truncations),
         cmocka_unit_test(test_config_set),
