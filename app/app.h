@@ -36,6 +36,7 @@ typedef struct {
                                   seconds without a key; 0: never */
     const char *keymap_path;   /* --keymap FILE, or NULL: the built-in map */
     const char *tv_picture;    /* --tv-picture PNG, or NULL: the built-in still */
+    int check_fit;             /* --check-fit: say on stderr when text does not fit */
     int *argc;                 /* for DirectFBInit's --dfb: options */
     char ***argv;
 } app_options;

@@ -338,6 +338,17 @@ static int read_fonts(const char *path, char *regular, char *bold, size_t len)
     return 0;
 }
 
+/* --check-fit: a content author previewing with --content sees at once
+ * which text is too long for the screen, and where. */
+static void on_overflow(void *ud, const char *what, int len, int x, int y, int w, int h)
+{
+    app *a = ud;
+    const app_nav_frame *f = app_nav_top(a->nav);
+    app_log(a, "text does not fit: %s: \"%.*s\" at (%d,%d) %dx%d",
+            f ? f->path : a->in_service ? "service" : "tv", len > 100 ? 100 : len, what,
+            x, y, w, h);
+}
+
 static void ui_log(void *ud, const char *msg)
 {
     app_log(ud, "%s", msg);
@@ -491,6 +502,8 @@ int app_run(const app_options *opt)
         goto out;
     }
 
+    if (opt->check_fit)
+        ui_set_overflow_check(a.ui, on_overflow, &a);
     a.now = now_ms();
     a.t_start = a.now;
     a.last_key = a.now;

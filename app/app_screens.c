@@ -424,6 +424,7 @@ static void render_list(app *a, const char *crumb, int results)
     v.top = f->top;
     v.position_fmt = str(a, S_POSITION_FMT);
     v.empty = str(a, S_NO_RESULTS);
+    v.unnumbered = 1;
     memset(&v.keys, 0, sizeof v.keys);
     hint(&v.keys, UI_KEY_RED, str(a, S_MAIN_MENU));
     if (!results) {
@@ -492,6 +493,7 @@ static void render_entry(app *a, const char *crumb, int postcode)
     v.value = a->entry.text;
     v.pending = a->entry.pending;
     v.hint = str(a, S_ENTRY_HINT);
+    v.hint_short = str(a, S_ENTRY_HINT_SHORT);
     v.error = a->entry_error[0] ? a->entry_error : NULL;
     v.keyboard = kb_keys;
     v.n_keyboard = KB_N;
@@ -981,6 +983,12 @@ void app_handle_key(app *a, ui_key k)
         ui_set_notice(a->ui, NULL);
     }
     if (!a->in_service) {
+        /* The emulator window: Exit on the TV closes it, as the box's
+         * own TV would carry on. */
+        if (k == UI_KEY_EXIT && a->opt->mode == UI_MODE_WINDOW) {
+            a->quit = 1;
+            return;
+        }
         if (k == UI_KEY_RED) {
             a->in_service = 1;
             a->prompt = 0;
@@ -1066,7 +1074,7 @@ void app_handle_key(app *a, ui_key k)
         moved = app_nav_move(a->nav, -1, n, rows);
     else if (k == UI_KEY_DOWN)
         moved = app_nav_move(a->nav, 1, n, rows);
-    else if (d >= 0)
+    else if (d >= 0 && a->screen != SCREEN_LIST)
         moved = app_nav_digit(a->nav, d, n, rows, a->now);
     if (moved)
         app_render(a);

@@ -39,6 +39,7 @@ static const char *const table[2][S_COUNT] = {
         [S_ENTRY_HINT] = "Press a number key again and again for its letters, as "
                          "on a phone: 2 is A, B, C. Or pick from the keyboard "
                          "with the arrows and OK.",
+        [S_ENTRY_HINT_SHORT] = "Number keys type letters, as on a phone.",
         [S_DELETE] = "Delete",
         [S_SPACE] = "Space",
         [S_DONE] = "Done",
@@ -101,6 +102,7 @@ static const char *const table[2][S_COUNT] = {
         [S_ENTRY_HINT] = "Pwyswch fotwm rhif dro ar \xC3\xB4l tro am ei lythrennau, "
                          "fel ar ff\xC3\xB4n: 2 yw A, B, C. Neu dewiswch o'r "
                          "bysellfwrdd gyda'r saethau ac OK.",
+        [S_ENTRY_HINT_SHORT] = "Mae botymau rhif yn teipio llythrennau, fel ar ff\xC3\xB4n.",
         [S_DELETE] = "Dileu",
         [S_SPACE] = "Bwlch",
         [S_DONE] = "Gorffen",

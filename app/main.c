@@ -45,6 +45,8 @@ static void usage(FILE *to)
         "  --keymap FILE       key map for the box's remote and the desktop\n"
         "                      keyboard (see docs/viewer.md)\n"
         "  --tv-picture PNG    the still shown as the programme\n"
+        "  --check-fit         report on stderr any text that does not fit its\n"
+        "                      box (for content authors and tests)\n"
         "  -v, --verbose       receiver diagnostics on stderr (twice: more)\n"
         "  --help              this text\n"
         "\n"
@@ -95,6 +97,8 @@ int main(int argc, char **argv)
             o.mode = UI_MODE_HEADLESS;
         } else if (!strcmp(a, "--window") || !strcmp(a, "--emulator")) {
             o.mode = UI_MODE_WINDOW;
+        } else if (!strcmp(a, "--check-fit")) {
+            o.check_fit = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o.verbose++;
         } else if (a[0] == '-' && a[1] == '-' && a[2] && !v) {

@@ -255,6 +255,10 @@ static void text_fit(ui *u, ui_font f, int x, int y, const char *s, int max_w, u
         return;
     }
     static const char ell[] = "\xE2\x80\xA6"; /* U+2026 */
+    /* Shortened text is drawn inside its box, but the fitting check is
+     * told: a title that loses its end is a content or layout problem. */
+    if (u->overflow)
+        u->overflow(u->overflow_ud, s, len, x, y, measure(u, f, s, len), u->line_h[f]);
     int ew = measure(u, f, ell, 3);
     int n = ui_fit_prefix(measure, u, f, s, len, max_w - ew);
     while (n > 0 && s[n - 1] == ' ')
@@ -288,9 +292,42 @@ static void clear(ui *u)
 
 /* The header panel: breadcrumb (if any) over the title, and an optional
  * note at the top right ("3 of 12", "Page 1 of 2"). */
+/* A breadcrumb too long for its line loses its first steps, not its
+ * last: "... > Caerwen County Council" says more than "Public serv...". */
+static void crumb_fit(ui *u, int x, int y, const char *crumb, int max_w)
+{
+    const char *rest = crumb;
+    char buf[512];
+    while (text_w(u, UI_FONT_BODY, crumb) > max_w) {
+        const char *sep = strstr(rest == crumb ? rest : rest + 1, " > ");
+        if (!sep)
+            break;
+        rest = sep;   /* keep " > ..." after the ellipsis */
+        snprintf(buf, sizeof buf, "\xE2\x80\xA6%s", rest);
+        if (text_w(u, UI_FONT_BODY, buf) <= max_w) {
+            text_fit(u, UI_FONT_BODY, x, y, buf, max_w, u->c->muted);
+            return;
+        }
+    }
+    text_fit(u, UI_FONT_BODY, x, y, crumb, max_w, u->c->muted);
+}
+
+/* The largest title font in which the title fits whole: the title size,
+ * then bold body size, then 24 px bold (then it is shortened). */
+static ui_font title_font(ui *u, const char *title, int width)
+{
+    const ui_font chain[3] = { u->m->title, u->m->bold, UI_FONT_BOLD };
+    for (int i = 0; i < 3; i++)
+        if (text_w(u, chain[i], title) <= width)
+            return chain[i];
+    return UI_FONT_BOLD;
+}
+
 static void draw_header(ui *u, const char *title, const char *crumb, const char *note)
 {
-    ui_font tf = u->m->title;
+    if (!title)
+        title = "";
+    ui_font tf = title_font(u, title, CONTENT_X1 - CONTENT_X0);
     fill(u, SAFE_X0, HEADER_Y0, SAFE_X1 - SAFE_X0, HEADER_Y1 - HEADER_Y0, u->c->header);
     fill(u, SAFE_X0, HEADER_Y1, SAFE_X1 - SAFE_X0, STRIPE_H, u->c->stripe);
     int note_w = note && *note ? text_w(u, UI_FONT_BODY, note) + 24 : 0;
@@ -298,14 +335,16 @@ static void draw_header(ui *u, const char *title, const char *crumb, const char 
     if (note_w)
         text_right(u, UI_FONT_BODY, CONTENT_X1, top, note, u->c->muted);
     if (crumb && *crumb) {
-        text_fit(u, UI_FONT_BODY, CONTENT_X0, top, crumb, CONTENT_X1 - CONTENT_X0 - note_w, u->c->muted);
+        crumb_fit(u, CONTENT_X0, top, crumb, CONTENT_X1 - CONTENT_X0 - note_w);
         int ty = HEADER_Y1 - 4 - u->line_h[tf];
-        text_fit(u, tf, CONTENT_X0, ty, title ? title : "", CONTENT_X1 - CONTENT_X0, u->c->text);
+        text_fit(u, tf, CONTENT_X0, ty, title, CONTENT_X1 - CONTENT_X0, u->c->text);
     } else {
         /* Alone, the title sits in the middle of the panel, clear of the
          * note above its right end. */
+        if (text_w(u, tf, title) > CONTENT_X1 - CONTENT_X0 - note_w)
+            tf = title_font(u, title, CONTENT_X1 - CONTENT_X0 - note_w);
         int ty = centre_y(u, tf, HEADER_Y0, HEADER_Y1 - HEADER_Y0);
-        text_fit(u, tf, CONTENT_X0, ty, title ? title : "", CONTENT_X1 - CONTENT_X0 - note_w, u->c->text);
+        text_fit(u, tf, CONTENT_X0, ty, title, CONTENT_X1 - CONTENT_X0 - note_w, u->c->text);
     }
 }
 
@@ -479,6 +518,9 @@ static void format_note(char *out, size_t n, const char *fmt, size_t a, size_t b
 
 /* ---- menu ---- */
 
+static ui_err layout(ui *u, const char *body, int width, ui_layout *l);
+static int draw_plain(ui *u, const ui_layout *l, int x, int y, int y_end, uint32_t colour);
+
 size_t ui_menu_rows(const ui *u)
 {
     const metrics *m = u ? u->m : &m_normal;
@@ -515,8 +557,13 @@ ui_err ui_show_menu(ui *u, const ui_menu_view *v)
     clear(u);
     draw_header(u, v->title, v->breadcrumb, note);
 
-    if (v->n_items == 0 && v->empty)
-        text_fit(u, m->body, CONTENT_X0, BODY_Y0, v->empty, CONTENT_X1 - CONTENT_X0, c->text);
+    if (v->n_items == 0 && v->empty) {
+        ui_layout el;
+        if (layout(u, v->empty, CONTENT_X1 - CONTENT_X0, &el) == UI_OK) {
+            draw_plain(u, &el, CONTENT_X0, BODY_Y0, BODY_Y1, c->text);
+            ui_layout_free(&el);
+        }
+    }
 
     int right = scrolling ? CONTENT_X1 - SCROLL_W - 8 : CONTENT_X1;
     int num_w = text_w(u, m->bold, v->n_items >= 10 ? "88" : "8") + 20;
@@ -532,15 +579,18 @@ ui_err ui_show_menu(ui *u, const ui_menu_view *v)
         if (focused)
             fill(u, CONTENT_X0, y, 8, m->row_h, c->focus_tab);
         /* The number the viewer can press. */
-        char num[24];
-        snprintf(num, sizeof num, "%zu", i + 1);
         int cx = CONTENT_X0 + 18, cy = y + 6, ch = m->row_h - 12;
-        fill(u, cx, cy, num_w, ch, focused ? c->focus_tab : c->chip);
-        int nw = text_w(u, m->bold, num);
-        box nb = { cx, cy, cx + num_w, cy + ch };
-        put_text_w(u, m->bold, cx + (num_w - nw) / 2, centre_y(u, m->bold, cy, ch), num,
-                   (int)strlen(num), nw, focused ? c->dark_text : c->chip_text, nb);
-        int lx = cx + num_w + 18;
+        int lx = CONTENT_X0 + 24;
+        if (!v->unnumbered) {
+            char num[24];
+            snprintf(num, sizeof num, "%zu", i + 1);
+            fill(u, cx, cy, num_w, ch, focused ? c->focus_tab : c->chip);
+            int nw = text_w(u, m->bold, num);
+            box nb = { cx, cy, cx + num_w, cy + ch };
+            put_text_w(u, m->bold, cx + (num_w - nw) / 2, centre_y(u, m->bold, cy, ch), num,
+                       (int)strlen(num), nw, focused ? c->dark_text : c->chip_text, nb);
+            lx = cx + num_w + 18;
+        }
         ui_font f = focused ? m->bold : m->body;
         uint32_t tc = focused ? c->focus_text : c->text;
         int label_right = right - 16;
@@ -554,8 +604,12 @@ ui_err ui_show_menu(ui *u, const ui_menu_view *v)
                      v->values[i], vw, focused ? c->focus_text : c->heading);
             label_right = right - 32 - vw;
         }
-        text_fit(u, f, lx, centre_y(u, f, y, m->row_h), v->items[i] ? v->items[i] : "",
-                 label_right - lx, tc);
+        const char *label = v->items[i] ? v->items[i] : "";
+        /* A label too long at the large size is shown whole at 24 px
+         * rather than cut. */
+        if (text_w(u, f, label) > label_right - lx)
+            f = focused ? UI_FONT_BOLD : UI_FONT_BODY;
+        text_fit(u, f, lx, centre_y(u, f, y, m->row_h), label, label_right - lx, tc);
     }
 
     if (scrolling) {
@@ -572,9 +626,12 @@ ui_err ui_show_menu(ui *u, const ui_menu_view *v)
         fill(u, tx, ty0 + off, SCROLL_W, thumb, c->thumb);
     }
     if (v->footer && *v->footer) {
+        ui_font ff = text_w(u, m->body, v->footer) <= CONTENT_X1 - CONTENT_X0 ? m->body
+                   : UI_FONT_BODY;
         int fy = BODY_Y1 - u->line_h[m->body];
         fill(u, CONTENT_X0, fy - 8, CONTENT_X1 - CONTENT_X0, 2 + 2, c->stripe);
-        text_fit(u, m->body, CONTENT_X0, fy, v->footer, CONTENT_X1 - CONTENT_X0, c->heading);
+        text_fit(u, ff, CONTENT_X0, fy + (u->line_h[m->body] - u->line_h[ff]) / 2, v->footer,
+                 CONTENT_X1 - CONTENT_X0, c->heading);
     }
     draw_keybar(u, &v->keys);
     return show(u);
@@ -643,6 +700,22 @@ static ui_err layout(ui *u, const char *body, int width, ui_layout *l)
     memset(&v, 0, sizeof v);
     v.body = body;
     return layout_view(u, &v, width, l);
+}
+
+/* Plain 24 px text, whatever the text size (hints). */
+static ui_err plain_layout(ui *u, const char *text, int width, ui_layout *l)
+{
+    ui_layout_params p;
+    memset(&p, 0, sizeof p);
+    p.width = width;
+    p.height = BODY_Y1 - BODY_Y0;
+    p.line_h = LINE_H;
+    p.heading_h = LINE_H;
+    p.font_body = UI_FONT_BODY;
+    p.font_bold = UI_FONT_BOLD;
+    p.measure = measure;
+    p.ud = u;
+    return ui_layout_body(&p, text, l);
 }
 
 size_t ui_page_count(ui *u, const char *body)
@@ -829,8 +902,13 @@ static int draw_plain(ui *u, const ui_layout *l, int x, int y, int y_end, uint32
         int heading = ln->kind == UI_LINE_HEADING;
         int h = heading ? m->heading_h : m->line_h;
         int top = y + ln->y + ln->page * (BODY_Y1 - BODY_Y0);
-        if (top + h > y_end)
+        if (top + h > y_end) {
+            /* What does not fit is not drawn, and the fitting check hears
+             * of it: a message must never lose its end silently. */
+            if (u->overflow)
+                u->overflow(u->overflow_ud, ln->text, ln->len, x, top, 0, h);
             break;
+        }
         ui_font f = heading ? m->bold : m->body;
         int ind = (ln->kind == UI_LINE_BULLET || ln->kind == UI_LINE_BULLET_CONT) ? m->indent : 0;
         if (ln->kind == UI_LINE_BULLET)
@@ -945,8 +1023,11 @@ ui_err ui_show_entry(ui *u, const ui_entry_view *v)
     draw_header(u, v->title, v->breadcrumb, NULL);
     int y = BODY_Y0;
     if (v->prompt && *v->prompt) {
-        text_fit(u, m->bold, CONTENT_X0, y, v->prompt, CONTENT_X1 - CONTENT_X0, c->text);
-        y += u->line_h[m->bold] + 6;
+        ui_layout pl;
+        if (layout(u, v->prompt, CONTENT_X1 - CONTENT_X0, &pl) == UI_OK) {
+            y = draw_plain(u, &pl, CONTENT_X0, y, y + 2 * m->line_h, c->text) + 6;
+            ui_layout_free(&pl);
+        }
     }
     /* The field: what has been typed, a pending multi-tap letter on a
      * yellow block, then the cursor. */
@@ -978,10 +1059,10 @@ ui_err ui_show_entry(ui *u, const ui_entry_view *v)
     int kb_top = BODY_Y1;
     if (v->n_keyboard) {
         size_t rows = (v->n_keyboard + v->columns - 1) / v->columns;
-        int kh = m == &m_large ? 40 : 34, gap = 4;
+        int kh = 34, gap = 4;
         int kw = (CONTENT_X1 - CONTENT_X0 + gap) / (int)v->columns - gap;
         kb_top = BODY_Y1 - (int)rows * (kh + gap) + gap;
-        ui_font kf = m == &m_large ? m->bold : UI_FONT_BOLD;
+        ui_font kf = UI_FONT_BOLD;   /* big enough to read; room for the hint */
         for (size_t i = 0; i < v->n_keyboard; i++) {
             int kx = CONTENT_X0 + (int)(i % v->columns) * (kw + gap);
             int ky = kb_top + (int)(i / v->columns) * (kh + gap);
@@ -994,13 +1075,27 @@ ui_err ui_show_entry(ui *u, const ui_entry_view *v)
                        (int)strlen(lab), lw, focused ? c->dark_text : c->text, kb);
         }
     }
-    /* The hint in whatever room is left between. */
-    if (v->hint && *v->hint) {
+    /* The hint, at 24 px in either text size, in the room left between:
+     * the whole hint, else the short one, never half a sentence. */
+    const char *hints[2] = { v->hint, v->hint_short };
+    for (int i = 0; i < 2; i++) {
+        if (!hints[i] || !*hints[i])
+            continue;
         ui_layout hl;
-        if (layout(u, v->hint, CONTENT_X1 - CONTENT_X0, &hl) == UI_OK) {
-            draw_plain(u, &hl, CONTENT_X0, y + 4, kb_top - 8, c->muted);
+        if (plain_layout(u, hints[i], CONTENT_X1 - CONTENT_X0, &hl) != UI_OK)
+            break;
+        int need = hl.n * LINE_H;
+        if (hl.pages == 1 && y + 4 + need <= kb_top - 4) {
+            for (int k = 0; k < hl.n; k++) {
+                const ui_line *ln = &hl.lines[k];
+                box hb = { CONTENT_X0, y + 4, CONTENT_X1, kb_top - 4 };
+                put_text(u, UI_FONT_BODY, CONTENT_X0, y + 4 + k * LINE_H + (LINE_H - u->line_h[UI_FONT_BODY]) / 2,
+                         ln->text, ln->len, c->muted, hb);
+            }
             ui_layout_free(&hl);
+            break;
         }
+        ui_layout_free(&hl);
     }
     draw_keybar(u, &v->keys);
     return show(u);

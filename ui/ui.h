@@ -161,9 +161,10 @@ void ui_set_style(ui *u, int large_text, int high_contrast);
  * ("This service has been updated").  The text is copied. */
 void ui_set_notice(ui *u, const char *text);
 
-/* The text-fitting check: called for every piece of text drawn whose
- * extent leaves the box it was laid out in or the graphics-safe area.
- * what is the text (not terminated; len bytes). */
+/* The text-fitting check: called for every piece of text whose extent
+ * leaves the box it was laid out in or the graphics-safe area, that had
+ * to be shortened with an ellipsis to fit, or that was left out for want
+ * of room.  what is the text (not terminated; len bytes). */
 typedef void (*ui_overflow_fn)(void *ud, const char *what, int len,
                                int x, int y, int w, int h);
 void ui_set_overflow_check(ui *u, ui_overflow_fn fn, void *ud);
@@ -208,6 +209,7 @@ typedef struct {
                                    (settings), or NULL */
     const char *empty;          /* shown when there are no items; may be NULL */
     const char *footer;         /* a line under the list (contact details); may be NULL */
+    int unnumbered;             /* no number chips (long lists chosen by letter) */
     ui_keybar keys;
 } ui_menu_view;
 
@@ -253,6 +255,7 @@ typedef struct {
     const char *value;          /* typed so far */
     int pending;                /* the last character is still a multi-tap choice */
     const char *hint;           /* how to type, wrapped under the field */
+    const char *hint_short;     /* used when hint does not fit (large text) */
     const char *error;          /* or NULL */
     const char *const *keyboard;/* on-screen keys, row by row; NULL: none */
     size_t n_keyboard, columns, focus;
