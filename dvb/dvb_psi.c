@@ -22,6 +22,13 @@
  * carousel that moves or disappears (13818-1 2.4.4.8: a new
  * version_number replaces the previous PMT).
  *
+ * libdvbpsi trusts the lengths inside a section whose CRC is right (a PMT
+ * whose program_info_length runs past the section makes it read out of
+ * bounds), so it never sees raw packets: sections are reassembled here
+ * (dvb_secasm), their CRC and every length inside them checked
+ * (13818-1 2.4.4.3-2.4.4.9, EN 300 468 5.2.3), and only sound sections
+ * are handed over, packetised again.
+ *
  * The SDT actual (EN 300 468 5.2.3, PID 0x0011, table_id 0x42) goes
  * through libdvbpsi's demultiplexer and SDT decoder; the service_descriptor
  * (0x48, EN 300 468 6.2.33) gives each service's name, which is text in
@@ -31,6 +38,8 @@
 #include "dvb/dvb_psi.h"
 
 #include "dvb/dvb_bytes.h"
+#include "dvb/dvb_crc32.h"
+#include "dvb/dvb_ts.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -56,10 +65,19 @@ typedef struct {
     char name[256 * 3 + 1];    /* 255 bytes of text, at most 3x in UTF-8 */
 } service_name;
 
+/* Sound sections of one PID, on their way to one libdvbpsi handle. */
+typedef struct {
+    struct dvb_psi *p;
+    dvbpsi_t *h;
+    dvb_secasm *a;
+    uint8_t cc;                /* continuity counter of the re-packetising */
+} feeder;
+
 typedef struct {
     uint16_t number;
     uint16_t pid;
     dvbpsi_t *h;
+    feeder f;
 } program;
 
 struct dvb_psi {
@@ -70,9 +88,11 @@ struct dvb_psi {
     void *ud;
     dvb_logger log;
     dvbpsi_t *pat;
+    feeder pat_f;
     program progs[MAX_PROGRAMS];
     unsigned nprogs;
     dvbpsi_t *sdt;             /* a demux with the SDT actual decoder */
+    feeder sdt_f;
     bool sdt_attached;
     service_name names[MAX_NAMES];
     unsigned nnames;
@@ -152,6 +172,108 @@ int dvb_psi_carousel_tag_pid(const dvb_psi_carousel *c, uint16_t tag)
     return -1;
 }
 
+/* ---- section checks before libdvbpsi ---- */
+
+/* A descriptor loop (13818-1 2.6, EN 300 468 6.1) that ends exactly at n. */
+static bool descriptors_ok(const uint8_t *d, size_t n)
+{
+    while (n) {
+        if (n < 2 || (size_t)d[1] + 2u > n)
+            return false;
+        n -= 2u + d[1];
+        d += 2u + d[1];
+    }
+    return true;
+}
+
+/* A loop of entries, each `head` bytes whose last two hold a 12-bit
+ * descriptors length, then those descriptors; ends exactly at n. */
+static bool entries_ok(const uint8_t *b, size_t n, size_t head)
+{
+    while (n) {
+        if (n < head)
+            return false;
+        size_t dl = ((size_t)(b[head - 2] & 0x0F) << 8) | b[head - 1];
+        if (dl > n - head || !descriptors_ok(b + head, dl))
+            return false;
+        n -= head + dl;
+        b += head + dl;
+    }
+    return true;
+}
+
+bool dvb_psi_section_ok(const uint8_t *sec, size_t len)
+{
+    /* 13818-1 2.4.4.10 / EN 300 468 5.1.1: long form, at most 1024 bytes
+     * for these tables, CRC_32 over the whole section. */
+    if (len < 12 || len > 1024 || !(sec[1] & 0x80))
+        return false;
+    if (3u + ((((size_t)sec[1] & 0x0F) << 8) | sec[2]) != len)
+        return false;
+    if (dvb_crc32(sec, len) != 0)
+        return false;
+    const uint8_t *b = sec + 8;
+    size_t n = len - 12;
+    switch (sec[0]) {
+    case 0x00:                 /* PAT: 4-byte entries */
+        return n % 4 == 0;
+    case 0x02: {               /* PMT: PCR_PID, program_info, streams */
+        if (n < 4)
+            return false;
+        size_t pil = ((size_t)(b[2] & 0x0F) << 8) | b[3];
+        if (pil > n - 4 || !descriptors_ok(b + 4, pil))
+            return false;
+        return entries_ok(b + 4 + pil, n - 4 - pil, 5);
+    }
+    case 0x42:                 /* SDT: network id, reserved, services */
+        if (n < 3)
+            return false;
+        return entries_ok(b + 3, n - 3, 5);
+    default:
+        return false;          /* nothing else goes to libdvbpsi */
+    }
+}
+
+/* Hands one sound section to libdvbpsi as packets of its own. */
+static void on_psi_section(void *ud, int pid, const uint8_t *sec, size_t len)
+{
+    feeder *f = ud;
+    if (!dvb_psi_section_ok(sec, len)) {
+        dvb_logf(&f->p->log, DVB_LOG_WARN,
+                 "PID 0x%04X: PSI section 0x%02X refused (CRC or lengths)",
+                 (unsigned)pid, len ? (unsigned)sec[0] : 0u);
+        return;
+    }
+    size_t off = 0;
+    bool first = true;
+    while (off < len) {
+        uint8_t pkt[188];
+        memset(pkt, 0xFF, sizeof pkt);
+        pkt[0] = 0x47;
+        pkt[1] = (uint8_t)((first ? 0x40 : 0) | ((pid >> 8) & 0x1F));
+        pkt[2] = (uint8_t)pid;
+        pkt[3] = (uint8_t)(0x10 | (f->cc++ & 0x0F));
+        size_t at = 4;
+        if (first)
+            pkt[at++] = 0;     /* pointer_field */
+        size_t k = len - off < sizeof pkt - at ? len - off : sizeof pkt - at;
+        memcpy(pkt + at, sec + off, k);
+        off += k;
+        first = false;
+        dvbpsi_packet_push(f->h, pkt);
+    }
+}
+
+static dvb_err feeder_init(feeder *f, dvb_psi *p, dvbpsi_t *h, int pid)
+{
+    f->p = p;
+    f->h = h;
+    f->cc = 0;
+    dvb_secasm_destroy(f->a);
+    f->a = NULL;
+    return dvb_secasm_create(pid, on_psi_section, f, &p->log, &f->a);
+}
+
 static void on_pmt(void *data, dvbpsi_pmt_t *pmt)
 {
     dvb_psi *p = data;
@@ -203,11 +325,14 @@ static void on_pat(void *data, dvbpsi_pat_t *pat)
             if (p->progs[i].number == pr->i_number) {
                 known = true;
                 /* A PAT update may move the PMT: its decoder follows. */
-                if (p->progs[i].pid != pr->i_pid)
+                if (p->progs[i].pid != pr->i_pid) {
                     dvb_logf(&p->log, DVB_LOG_INFO,
                              "PMT of service %u moved to PID 0x%04X",
                              (unsigned)pr->i_number, (unsigned)pr->i_pid);
-                p->progs[i].pid = pr->i_pid;
+                    if (feeder_init(&p->progs[i].f, p, p->progs[i].h,
+                                    pr->i_pid) == DVB_OK)
+                        p->progs[i].pid = pr->i_pid;
+                }
             }
         }
         if (known)
@@ -225,7 +350,14 @@ static void on_pat(void *data, dvbpsi_pat_t *pat)
             dvbpsi_delete(h);
             break;
         }
-        program *np = &p->progs[p->nprogs++];
+        program *np = &p->progs[p->nprogs];
+        memset(np, 0, sizeof *np);
+        if (feeder_init(&np->f, p, h, pr->i_pid) != DVB_OK) {
+            dvbpsi_pmt_detach(h);
+            dvbpsi_delete(h);
+            break;
+        }
+        p->nprogs++;
         np->number = pr->i_number;
         np->pid = pr->i_pid;
         np->h = h;
@@ -398,7 +530,8 @@ dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
             p->sdt = NULL;
         }
     }
-    if (!p->sdt) {
+    if (!p->sdt || feeder_init(&p->pat_f, p, p->pat, 0) != DVB_OK ||
+        feeder_init(&p->sdt_f, p, p->sdt, SDT_PID) != DVB_OK) {
         dvb_psi_destroy(p);
         return DVB_ENOMEM;
     }
@@ -413,7 +546,10 @@ void dvb_psi_destroy(dvb_psi *p)
     for (unsigned i = 0; i < p->nprogs; i++) {
         dvbpsi_pmt_detach(p->progs[i].h);
         dvbpsi_delete(p->progs[i].h);
+        dvb_secasm_destroy(p->progs[i].f.a);
     }
+    dvb_secasm_destroy(p->pat_f.a);
+    dvb_secasm_destroy(p->sdt_f.a);
     dvbpsi_pat_detach(p->pat);
     dvbpsi_delete(p->pat);
     if (p->sdt) {
@@ -426,26 +562,20 @@ void dvb_psi_destroy(dvb_psi *p)
 bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt)
 {
     int pid = ((pkt[1] & 0x1F) << 8) | pkt[2];
-    /* libdvbpsi wants a writable pointer but does not write; copy anyway
-     * so that nothing of the caller's can change under it. */
-    uint8_t copy[188];
     bool taken = false;
     if (pid == 0) {
-        memcpy(copy, pkt, sizeof copy);
-        dvbpsi_packet_push(p->pat, copy);
+        dvb_secasm_push(p->pat_f.a, pkt);
         taken = true;
     }
     if (pid == SDT_PID) {
-        memcpy(copy, pkt, sizeof copy);
-        dvbpsi_packet_push(p->sdt, copy);
+        dvb_secasm_push(p->sdt_f.a, pkt);
         taken = true;
     }
     /* on_pat may add programs while this loop runs only for PID 0, whose
      * packets never reach a PMT decoder, so the bound is stable. */
     for (unsigned i = 0; i < p->nprogs; i++) {
         if (p->progs[i].pid == pid) {
-            memcpy(copy, pkt, sizeof copy);
-            dvbpsi_packet_push(p->progs[i].h, copy);
+            dvb_secasm_push(p->progs[i].f.a, pkt);
             taken = true;
         }
     }

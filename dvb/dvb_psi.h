@@ -64,6 +64,12 @@ const char *dvb_psi_service_name(const dvb_psi *p, uint16_t service_id);
 dvb_err dvb_text_to_utf8(const uint8_t *p, size_t len, char *out,
                          size_t cap);
 
+/* Whether a PAT, PMT or SDT section is sound enough for libdvbpsi: long
+ * form, at most 1024 bytes, CRC_32 right, and every length inside it
+ * (program_info_length, ES_info_length, descriptors_loop_length, each
+ * descriptor_length) within the section.  Exposed for tests. */
+bool dvb_psi_section_ok(const uint8_t *sec, size_t len);
+
 /* Resolves a component tag of the found service; -1 if unknown. */
 int dvb_psi_carousel_tag_pid(const dvb_psi_carousel *c, uint16_t tag);
 

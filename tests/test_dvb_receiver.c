@@ -1279,6 +1279,63 @@ static void test_pmt_descriptor_truncations(void **state)
     assert_false(dvb_psi_es_is_carousel(0x0B, &info, 10));
 }
 
+/* PSI sections with a right CRC but lengths that run past the section
+ * never reach libdvbpsi (which would read out of bounds on them). */
+static void test_psi_section_lengths(void **state)
+{
+    (void)state;
+    dvb_writer ts, s;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc0 = 0, cc11 = 0, ccp = 0;
+    put_pat_sdt(&ts, &cc0, &cc11, "\x15Name", 5);
+    pmt_opts po = { 0, 1, CPID, 1, 1, 0 };
+    dvb_writer pm;
+    dvb_writer_init(&pm, 0);
+    put_pmt(&pm, &ccp, &po);
+    /* The PMT section as sent: after the TS header and pointer_field. */
+    size_t slen = 3 + (((size_t)(pm.p[6] & 0x0F) << 8) | pm.p[7]);
+    uint8_t good[1024];
+    memcpy(good, pm.p + 5, slen);
+    dvb_writer_free(&pm);
+    assert_true(dvb_psi_section_ok(good, slen));
+    /* Every prefix (the CRC cannot match) and every one-byte length lie,
+     * with the CRC made right again, is refused. */
+    for (size_t n = 0; n < slen; n++) {
+        uint8_t *c = malloc(n ? n : 1);
+        assert_non_null(c);
+        memcpy(c, good, n);
+        assert_false(dvb_psi_section_ok(c, n));
+        free(c);
+    }
+    /* program_info_length (10-11), ES_info_length (15-16), the first
+     * descriptor's length (18): each made longer than what follows. */
+    static const size_t len_at[] = { 10, 11, 15, 16, 18 };
+    static const uint8_t add[] = { 0x01, 0x40, 0x01, 0x40, 0x40 };
+    for (size_t k = 0; k < sizeof len_at / sizeof len_at[0]; k++) {
+        uint8_t bad[1024];
+        memcpy(bad, good, slen);
+        bad[len_at[k]] = (uint8_t)(bad[len_at[k]] + add[k]);
+        uint32_t crc = dvb_crc32(bad, slen - 4);
+        bad[slen - 4] = (uint8_t)(crc >> 24);
+        bad[slen - 3] = (uint8_t)(crc >> 16);
+        bad[slen - 2] = (uint8_t)(crc >> 8);
+        bad[slen - 1] = (uint8_t)crc;
+        if (dvb_psi_section_ok(bad, slen))
+            fail_msg("length byte %zu lie accepted", len_at[k]);
+        /* And through the receiver: no crash, no carousel. */
+        dvb_writer_init(&s, 0);
+        dvb_write_bytes(&s, bad, slen);
+        tb_packetise(&ts, 0x100, &ccp, s.p, s.len);
+        dvb_writer_free(&s);
+    }
+    events ev;
+    dvb_receiver *r = make_psi_rx(&ev);
+    push_all(r, &ts);
+    assert_int_equal(ev.found, 0);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
 /* DSI on the carousel's stream, DII and DDBs on two others found
  * through the taps' association tags and the PMT's component tags. */
 static void test_carousel_spans_pids(void **state)
@@ -1418,6 +1475,7 @@ int main(void)
         cmocka_unit_test(test_psi_signalling_and_sdt),
         cmocka_unit_test(test_dvb_text),
         cmocka_unit_test(test_pmt_descriptor_truncations),
+        cmocka_unit_test(test_psi_section_lengths),
         cmocka_unit_test(test_carousel_spans_pids),
         cmocka_unit_test(test_pmt_update_retargets),
         cmocka_unit_test(test_garbage_and_corruption),
