@@ -33,7 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dvb/dvb.h"
@@ -964,6 +967,125 @@ static void test_demux_errors(void **state)
     assert_null(s);
 }
 
+/* ---- the app's input plumbing, end to end ---- */
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("CIVICTV_BUILD");
+    return b && *b ? b : "build";
+}
+
+static int sh(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* civictv reading udp://: the sample carousel is sent over loopback,
+ * looped, until the headless app has shown its first screen, played its
+ * key and exited. */
+static void test_app_udp(void **state)
+{
+    (void)state;
+    char civictv[512], tool[512];
+    snprintf(civictv, sizeof civictv, "%s/civictv", build_dir());
+    snprintf(tool, sizeof tool, "%s/civictv-carousel", build_dir());
+    if (access(civictv, X_OK) || access(tool, X_OK))
+        skip();                        /* the programs are not built here */
+    char dir[] = "/tmp/civictv-live-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s build content -o %s/s.ts >/dev/null 2>&1",
+             tool, dir);
+    assert_int_equal(sh(cmd), 0);
+    char ts_path[600];
+    snprintf(ts_path, sizeof ts_path, "%s/s.ts", dir);
+    size_t len;
+    uint8_t *ts = read_all(ts_path, &len);
+    int port = free_udp_port();
+    snprintf(cmd, sizeof cmd,
+             "exec %s --headless --settings %s/settings --screenshots %s/shots "
+             "--keys red udp://127.0.0.1:%d >%s/log 2>&1",
+             civictv, dir, dir, port, dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int status = -1;
+    /* A guard against a hung app, not a timing assertion: at 2 ms per
+     * datagram this is minutes of stream. */
+    for (long i = 0; i < 60000; i++) {
+        size_t off = (size_t)(i % (long)((len + 1315) / 1316)) * 1316;
+        size_t n = len - off < 1316 ? len - off : 1316;
+        (void)sendto(fd, ts + off, n, 0, (struct sockaddr *)&to, sizeof to);
+        poll(NULL, 0, 2);
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+    }
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("civictv did not finish on udp:// (see %s/log)", dir);
+    }
+    close(fd);
+    free(ts);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(cmd, sizeof cmd, "cat %s/log >&2", dir);
+        sh(cmd);
+        fail_msg("civictv on udp:// exited with status 0x%x", status);
+    }
+    char shot[700];
+    snprintf(shot, sizeof shot, "%s/shots/000-start.png", dir);
+    struct stat st;
+    assert_int_equal(stat(shot, &st), 0);
+    assert_true(st.st_size > 1000);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(sh(cmd), 0);
+}
+
+/* Bad live inputs fail cleanly, before any screen: a malformed address,
+ * and a character device that is not a demux (/dev/null refuses the
+ * demux ioctls). */
+static void test_app_live_errors(void **state)
+{
+    (void)state;
+    char civictv[512];
+    snprintf(civictv, sizeof civictv, "%s/civictv", build_dir());
+    if (access(civictv, X_OK))
+        skip();
+    char cmd[1024], out[] = "/tmp/civictv-live-err-XXXXXX";
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *args[] = { "udp://127.0.0.1", "--demux /dev/null",
+                           "rtp://[::1:5000" };
+    const char *says[] = { "udp://127.0.0.1", "DMX_SET_PES_FILTER",
+                           "rtp://[::1:5000" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "%s --headless %s >%s 2>&1", civictv,
+                 args[i], out);
+        assert_int_equal(sh(cmd), 1);
+        size_t n;
+        uint8_t *log = read_all(out, &n);
+        log = realloc(log, n + 1);
+        assert_non_null(log);
+        log[n] = '\0';
+        if (!strstr((char *)log, says[i]))
+            fail_msg("civictv %s said:\n%s", args[i], (char *)log);
+        free(log);
+    }
+    unlink(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -983,6 +1105,8 @@ int main(void)
         cmocka_unit_test(test_demux_repacketise),
         cmocka_unit_test(test_demux_ts_tap),
         cmocka_unit_test(test_demux_errors),
+        cmocka_unit_test(test_app_udp),
+        cmocka_unit_test(test_app_live_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
