@@ -71,6 +71,7 @@ static void usage(FILE *f)
 "                       the first screen's modules (0..50, default 10)\n"
 "  --boot-priority N    boot_priority_hint 0..3 (default 1)\n"
 "  --progress           progress bar on stderr even when not a terminal\n"
+"  --no-section-packing each section starts a new packet (more stuffing)\n"
 "\n"
 "update: rebuild from the state of an earlier build with the same ids;\n"
 "only modules whose content changed get a new version.  Takes the rate,\n"
@@ -253,6 +254,10 @@ static int parse_build(int argc, char **argv, build_args *b, int update)
         }
         if (!strcmp(a, "--progress")) {
             b->progress = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-section-packing")) {
+            b->cfg.pack_sections = 0;
             continue;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -452,22 +457,23 @@ static void print_summary(const char *out, const oc_build_stats *st)
            out, (unsigned long long)c->payload_bytes,
            (unsigned long long)c->biop_bytes,
            (unsigned long long)c->module_bytes, saved);
-    /* One cycle: bytes on air (nulls aside) against the module bytes it
-     * must carry, the chosen repetition of the first screen aside. */
-    uint64_t nulls_in_cycle = st->packets
-        ? st->null_packets * st->cycle_packets / st->packets : 0;
-    uint64_t useful = (st->cycle_packets - nulls_in_cycle -
-                       st->repeat_packets) * OC_TS_PACKET;
+    /* One cycle of the carousel PID against the module bytes it must
+     * carry: TS and section headers, stuffing, DSI and DII.  PAT/PMT,
+     * null packets and the repetition of the first screen are reported
+     * apart, being chosen rates rather than cost of the format. */
+    uint64_t car_pkts = st->cycle_packets - st->cycle_null_packets -
+                        st->cycle_psi_packets - st->repeat_packets;
     double overhead = c->module_bytes
-        ? 100.0 * ((double)useful - (double)c->module_bytes) /
-              (double)c->module_bytes
+        ? 100.0 * ((double)car_pkts * OC_TS_PACKET -
+                   (double)c->module_bytes) / (double)c->module_bytes
         : 0.0;
-    printf("%s: %u cycles, %llu bytes on air (%llu packets, %llu null), "
-           "overhead %.1f%% over the module bytes; first-screen "
-           "repetition %llu bytes per cycle (%u groups)\n",
+    printf("%s: %u cycles, %llu bytes on air (%llu packets, %llu null); "
+           "per cycle: overhead %.1f%% over the module bytes, PAT/PMT %llu "
+           "bytes, first-screen repetition %llu bytes (%u groups)\n",
            out, st->cycles, (unsigned long long)st->bytes_on_air,
            (unsigned long long)st->packets,
            (unsigned long long)st->null_packets, overhead,
+           (unsigned long long)(st->cycle_psi_packets * OC_TS_PACKET),
            (unsigned long long)(st->repeat_packets * OC_TS_PACKET),
            st->groups_per_cycle);
     if (st->rate)
@@ -604,6 +610,7 @@ static int cmd_update(int argc, char **argv)
         cfg.ts_bitrate = b.cfg.ts_bitrate;
         cfg.cycles = b.cfg.cycles;
         cfg.duration_s = b.cfg.duration_s;
+        cfg.pack_sections = b.cfg.pack_sections;
         cfg.prev = &s.layout;
         if (oc_build_config_check(&cfg, why, sizeof why) != OC_OK) {
             fprintf(stderr, PROG ": %s\n", why);

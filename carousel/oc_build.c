@@ -35,6 +35,7 @@ void oc_build_config_default(oc_build_config *cfg)
     cfg->psi_interval = 64;
     cfg->control_interval = 512;
     cfg->first_share = 10;
+    cfg->pack_sections = 1;
 }
 
 static oc_err bad(char *why, size_t n, const char *msg)
@@ -217,6 +218,16 @@ static oc_err put_section(playout *p, const uint8_t *s, size_t len)
 {
     p->q.len = 0;
     oc_err e = oc_ts_put_section(p->ts, p->cfg->pid, s, len);
+    for (size_t i = 0; !e && i < p->q.len; i++)
+        e = put_carousel_packet(p, p->q.p + i * OC_TS_PACKET);
+    p->q.len = 0;
+    return e;
+}
+
+static oc_err flush_carousel(playout *p)
+{
+    p->q.len = 0;
+    oc_err e = oc_ts_flush(p->ts);
     for (size_t i = 0; !e && i < p->q.len; i++)
         e = put_carousel_packet(p, p->q.p + i * OC_TS_PACKET);
     p->q.len = 0;
@@ -431,8 +442,11 @@ oc_err oc_build_layout(const oc_tree *tree, const oc_build_config *cfg,
     if (!e)
         e = oc_ts_create(queue_sink, &p.psi_q, &p.ts_psi);
     if (!e)
+        oc_ts_set_packing(p.ts, cfg->pack_sections);
+    if (!e)
         e = put_psi(&p);
     uint64_t cycle_start = p.slot, cycle_len = 0, cycle_bytes = 0;
+    uint64_t cycle_psi = 0, cycle_nulls = 0;
     unsigned cycles = 0;
     uint64_t want = 0;
     if (cfg->duration_s)
@@ -444,11 +458,17 @@ oc_err oc_build_layout(const oc_tree *tree, const oc_build_config *cfg,
                             : cycles >= cfg->cycles)
             break;
         p.timing = cycles == 0;
-        uint64_t mb = p.module_bytes;
+        uint64_t mb = p.module_bytes, psi0 = p.psi, nulls0 = p.nulls;
         e = play_cycle(&p);
+        /* A cycle ends on a packet boundary with no section open: a
+         * clean place to loop the file or switch to another. */
+        if (!e)
+            e = flush_carousel(&p);
         if (cycles == 0) {
             cycle_len = p.slot - cycle_start;
             cycle_bytes = p.module_bytes - mb;
+            cycle_psi = p.psi - psi0;
+            cycle_nulls = p.nulls - nulls0;
         }
         cycles++;
         if (!e && cfg->progress)
@@ -469,6 +489,8 @@ oc_err oc_build_layout(const oc_tree *tree, const oc_build_config *cfg,
         stats->psi_packets = p.psi;
         stats->ddb_sections = p.ddbs;
         stats->repeat_packets = p.repeat_pkts;
+        stats->cycle_psi_packets = cycle_psi;
+        stats->cycle_null_packets = cycle_nulls;
         stats->rate = rate;
         stats->cycle_packets = cycle_len;
         stats->cycle_module_bytes = cycle_bytes;

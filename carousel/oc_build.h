@@ -60,6 +60,9 @@ typedef struct {
                                    * repeating the first screen, 0..50,
                                    * default 10 (0: no repetition) */
     uint8_t psi_version;          /* version_number of PAT and PMT */
+    int pack_sections;            /* sections back to back in packets
+                                   * (oc_ts_set_packing), default 1;
+                                   * --no-section-packing */
     /* Passed to the carousel (oc_carousel_config): borrowed. */
     const char *const *first_paths;
     size_t n_first;
@@ -101,6 +104,8 @@ typedef struct {
     uint64_t rate;                /* bit/s the times below assume; 0: none */
     uint64_t cycle_packets;       /* one cycle, nulls and PSI included */
     uint64_t cycle_module_bytes;  /* module data in one cycle, repeats too */
+    uint64_t cycle_psi_packets;   /* PAT and PMT packets in one cycle */
+    uint64_t cycle_null_packets;  /* null packets in one cycle */
     unsigned groups_per_cycle;    /* first-screen groups in one cycle */
     uint64_t first_screen_packets;/* worst case: tune in, get PAT, PMT,
                                    * DSI, DII and the first modules */

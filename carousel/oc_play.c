@@ -44,21 +44,64 @@ void oc_play_file_free(oc_play_file *f)
     memset(f, 0, sizeof *f);
 }
 
-/* safe[i]: every section started before packet i is complete.  Sections
- * are followed by their length field (13818-1 2.4.4.3: section_length
- * is bytes 1-2, low 12 bits); stuffing 0xFF after a section ends it. */
+/* Section tracking per PID for the switch points: bytes still to come
+ * of the open section, or the part of its 3-byte header seen so far. */
+typedef struct {
+    size_t left;                  /* bytes of the open section to come */
+    uint8_t hdr[3];
+    uint8_t hdr_len;              /* 1..2: header split across packets */
+    uint8_t open;
+} sec_track;
+
+/* Feed n payload bytes: the rest of the open section, then (when starts)
+ * further sections until stuffing; t->open says whether one stays open. */
+static void track_bytes(sec_track *t, const uint8_t *d, size_t n,
+                        int starts)
+{
+    size_t i = 0;
+    for (;;) {
+        if (t->open && t->hdr_len) {
+            while (t->hdr_len < 3 && i < n)
+                t->hdr[t->hdr_len++] = d[i++];
+            if (t->hdr_len < 3)
+                return;
+            t->left = (((size_t)t->hdr[1] & 0x0F) << 8) + t->hdr[2];
+            t->hdr_len = 0;
+        }
+        if (t->open) {
+            size_t k = n - i < t->left ? n - i : t->left;
+            t->left -= k;
+            i += k;
+            if (t->left)
+                return;
+            t->open = 0;
+        }
+        /* After a section: another one, or 0xFF stuffing to the end
+         * (13818-1 2.4.4: table_id 0xFF ends the sections of a packet). */
+        if (!starts || i >= n || d[i] == 0xFF)
+            return;
+        t->open = 1;
+        t->hdr_len = 0;
+        while (t->hdr_len < 3 && i < n)
+            t->hdr[t->hdr_len++] = d[i++];
+        if (t->hdr_len < 3)
+            return;
+        t->left = (((size_t)t->hdr[1] & 0x0F) << 8) + t->hdr[2];
+        t->hdr_len = 0;
+    }
+}
+
+/* safe[i]: every section started before packet i is complete, on every
+ * PID (13818-1 2.4.4.2: pointer_field, section_length in bytes 1-2). */
 static void mark_safe(oc_play_file *f)
 {
-    static const size_t none = (size_t)-1;
-    size_t *left = malloc(8192 * sizeof *left);
-    if (!left) {
+    sec_track *tr = calloc(8192, sizeof *tr);
+    if (!tr) {
         /* Without the table only file starts are safe. */
         memset(f->safe, 0, f->packets);
         f->safe[0] = 1;
         return;
     }
-    for (size_t i = 0; i < 8192; i++)
-        left[i] = none;
     size_t open = 0;
     for (size_t i = 0; i < f->packets; i++) {
         f->safe[i] = open == 0;
@@ -72,28 +115,26 @@ static void mark_safe(oc_play_file *f)
             at += 1u + p[4];
         if (!(afc & 1u) || at >= OC_TS_PACKET)
             continue;
-        size_t avail;
+        sec_track *t = &tr[pid];
+        int was = t->open;
         if (p[1] & 0x40) {
-            size_t ptr = p[at];
-            at += 1 + ptr;
-            if (left[pid] != none && left[pid] > 0)
-                open--;                 /* an unfinished one is abandoned */
-            left[pid] = none;
-            if (at + 3 > OC_TS_PACKET)
-                continue;
-            size_t len = 3u + (((size_t)p[at + 1] & 0x0F) << 8) + p[at + 2];
-            avail = OC_TS_PACKET - at;
-            left[pid] = len > avail ? len - avail : 0;
-            if (left[pid])
-                open++;
-        } else if (left[pid] != none && left[pid] > 0) {
-            avail = OC_TS_PACKET - at;
-            left[pid] = left[pid] > avail ? left[pid] - avail : 0;
-            if (!left[pid])
-                open--;
+            size_t ptr = p[at++];
+            if (ptr > OC_TS_PACKET - at)
+                ptr = OC_TS_PACKET - at;
+            /* the end of the open section, then new ones */
+            track_bytes(t, p + at, ptr, 0);
+            t->open = 0;                /* unfinished: abandoned */
+            t->hdr_len = 0;
+            track_bytes(t, p + at + ptr, OC_TS_PACKET - at - ptr, 1);
+        } else if (t->open) {
+            track_bytes(t, p + at, OC_TS_PACKET - at, 0);
         }
+        if (was && !t->open)
+            open--;
+        else if (!was && t->open)
+            open++;
     }
-    free(left);
+    free(tr);
 }
 
 oc_err oc_play_load(const char *path, oc_play_file *f, char *why, size_t n)

@@ -24,6 +24,75 @@
 
 /* --- a minimal reader ------------------------------------------------ */
 
+/* Section assembly as a demultiplexer does it (13818-1 2.4.4.2): the
+ * pointer_field of a packet that starts a section says how many bytes
+ * end the previous one; several sections may follow in one packet,
+ * then 0xFF stuffing.  take() appends bytes to the open section and
+ * returns how many it used, calling DONE when the section is complete. */
+typedef struct {
+    uint8_t buf[4096 + 188];
+    size_t len;
+    int open;
+} sec_asm;
+
+static size_t sec_take(sec_asm *a, const uint8_t *d, size_t n, int *done)
+{
+    size_t used = 0;
+    *done = 0;
+    while (used < n) {
+        size_t want = 3 - (a->len < 3 ? a->len : 3);
+        if (a->len >= 3) {
+            size_t need = 3 + (((size_t)a->buf[1] & 0x0F) << 8) + a->buf[2];
+            assert_true(need <= 4096);
+            want = need - a->len;
+        }
+        size_t k = want < n - used ? want : n - used;
+        memcpy(a->buf + a->len, d + used, k);
+        a->len += k;
+        used += k;
+        if (a->len >= 3 &&
+            a->len == 3 + ((((size_t)a->buf[1] & 0x0F) << 8) + a->buf[2])) {
+            *done = 1;
+            a->open = 0;
+            return used;
+        }
+    }
+    return used;
+}
+
+/* One packet of the carousel PID; on_done(ctx, section, len) per section. */
+#define SEC_FEED(a, p, ctx, on_done)                                        \
+    do {                                                                    \
+        size_t at_ = 4;                                                     \
+        int done_;                                                          \
+        if ((p)[1] & 0x40) {                                                \
+            size_t ptr_ = (p)[at_++];                                       \
+            assert_true(ptr_ <= 188 - at_);                                 \
+            if ((a)->open) {                                                \
+                sec_take((a), (p) + at_, ptr_, &done_);                     \
+                if (done_)                                                  \
+                    on_done((ctx), (a)->buf, (a)->len);                     \
+                else                                                        \
+                    assert_int_equal(ptr_, 0);                              \
+            }                                                               \
+            (a)->open = 0;                                                  \
+            at_ += ptr_;                                                    \
+            while (at_ < 188 && (p)[at_] != 0xFF) {                         \
+                (a)->open = 1;                                              \
+                (a)->len = 0;                                               \
+                at_ += sec_take((a), (p) + at_, 188 - at_, &done_);         \
+                if (!done_)                                                 \
+                    break;                                                  \
+                on_done((ctx), (a)->buf, (a)->len);                         \
+            }                                                               \
+        } else if ((a)->open) {                                             \
+            sec_take((a), (p) + at_, 188 - at_, &done_);                    \
+            if (done_)                                                      \
+                on_done((ctx), (a)->buf, (a)->len);                         \
+        }                                                                   \
+    } while (0)
+
+
 #define MAXMOD 64
 
 typedef struct {
@@ -37,9 +106,6 @@ typedef struct {
 
 typedef struct {
     uint16_t pid;
-    uint8_t sec[4096];
-    size_t sec_len, sec_need;
-    int in_section;
     int cc;
     unsigned dsi, dii, ddb, pat, pmt, bad_crc;
     uint32_t dii_tid;
@@ -49,6 +115,7 @@ typedef struct {
     int have_dii;
     uint16_t srg_module;
     uint32_t srg_key;
+    sec_asm as;
 } reader;
 
 static void on_section(reader *r, const uint8_t *s, size_t len)
@@ -180,25 +247,7 @@ static void read_ts(reader *r, const uint8_t *ts, size_t len, uint16_t pid,
             continue;
         }
         assert_int_equal(ppid, pid);
-        size_t at = 4;
-        if (p[1] & 0x40) {
-            at += 1 + p[4];
-            r->sec_len = 0;
-            r->in_section = 1;
-        }
-        if (!r->in_section)
-            continue;
-        size_t n = 188 - at;
-        memcpy(r->sec + r->sec_len, p + at,
-               n > 4096 - r->sec_len ? 4096 - r->sec_len : n);
-        r->sec_len += n > 4096 - r->sec_len ? 4096 - r->sec_len : n;
-        if (r->sec_len >= 3) {
-            size_t need = 3 + (((size_t)r->sec[1] & 0x0F) << 8) + r->sec[2];
-            if (r->sec_len >= need) {
-                on_section(r, r->sec, need);
-                r->in_section = 0;
-            }
-        }
+        SEC_FEED(&r->as, p, r, on_section);
     }
 }
 

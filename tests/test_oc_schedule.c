@@ -45,14 +45,81 @@ static oc_tree *make_tree(int pages)
 
 static const char *const first[] = { "manifest.json", "menus/root.json" };
 
+
+/* Section assembly as a demultiplexer does it (13818-1 2.4.4.2): the
+ * pointer_field of a packet that starts a section says how many bytes
+ * end the previous one; several sections may follow in one packet,
+ * then 0xFF stuffing.  take() appends bytes to the open section and
+ * returns how many it used, calling DONE when the section is complete. */
+typedef struct {
+    uint8_t buf[4096 + 188];
+    size_t len;
+    int open;
+} sec_asm;
+
+static size_t sec_take(sec_asm *a, const uint8_t *d, size_t n, int *done)
+{
+    size_t used = 0;
+    *done = 0;
+    while (used < n) {
+        size_t want = 3 - (a->len < 3 ? a->len : 3);
+        if (a->len >= 3) {
+            size_t need = 3 + (((size_t)a->buf[1] & 0x0F) << 8) + a->buf[2];
+            assert_true(need <= 4096);
+            want = need - a->len;
+        }
+        size_t k = want < n - used ? want : n - used;
+        memcpy(a->buf + a->len, d + used, k);
+        a->len += k;
+        used += k;
+        if (a->len >= 3 &&
+            a->len == 3 + ((((size_t)a->buf[1] & 0x0F) << 8) + a->buf[2])) {
+            *done = 1;
+            a->open = 0;
+            return used;
+        }
+    }
+    return used;
+}
+
+/* One packet of the carousel PID; on_done(ctx, section, len) per section. */
+#define SEC_FEED(a, p, ctx, on_done)                                        \
+    do {                                                                    \
+        size_t at_ = 4;                                                     \
+        int done_;                                                          \
+        if ((p)[1] & 0x40) {                                                \
+            size_t ptr_ = (p)[at_++];                                       \
+            assert_true(ptr_ <= 188 - at_);                                 \
+            if ((a)->open) {                                                \
+                sec_take((a), (p) + at_, ptr_, &done_);                     \
+                if (done_)                                                  \
+                    on_done((ctx), (a)->buf, (a)->len);                     \
+                else                                                        \
+                    assert_int_equal(ptr_, 0);                              \
+            }                                                               \
+            (a)->open = 0;                                                  \
+            at_ += ptr_;                                                    \
+            while (at_ < 188 && (p)[at_] != 0xFF) {                         \
+                (a)->open = 1;                                              \
+                (a)->len = 0;                                               \
+                at_ += sec_take((a), (p) + at_, 188 - at_, &done_);         \
+                if (!done_)                                                 \
+                    break;                                                  \
+                on_done((ctx), (a)->buf, (a)->len);                         \
+            }                                                               \
+        } else if ((a)->open) {                                             \
+            sec_take((a), (p) + at_, 188 - at_, &done_);                    \
+            if (done_)                                                      \
+                on_done((ctx), (a)->buf, (a)->len);                         \
+        }                                                                   \
+    } while (0)
+
 typedef struct {
     unsigned ddb[256];           /* DDB sections per moduleId (< 256) */
     unsigned dii, dsi;
     uint64_t pat_max_gap;        /* packets between PATs, the longest */
     uint64_t nulls, packets;
-    uint8_t sec[4096 + 188];
-    size_t sec_len;
-    int in_sec;
+    sec_asm as;
 } tally;
 
 static void on_section(tally *t, const uint8_t *s, size_t len)
@@ -96,23 +163,7 @@ static void read_stream(tally *t, const uint8_t *ts, size_t len, uint16_t pid)
         }
         if (ppid != pid)
             continue;
-        size_t at = 4;
-        if (p[1] & 0x40) {
-            /* our builder starts each section in a new packet */
-            assert_int_equal(p[at], 0);
-            at++;
-            t->sec_len = 0;
-            t->in_sec = 1;
-        }
-        if (!t->in_sec)
-            continue;
-        memcpy(t->sec + t->sec_len, p + at, 188 - at);
-        t->sec_len += 188 - at;
-        size_t need = 3u + (((size_t)t->sec[1] & 0x0F) << 8) + t->sec[2];
-        if (t->sec_len >= need) {
-            on_section(t, t->sec, need);
-            t->in_sec = 0;
-        }
+        SEC_FEED(&t->as, p, t, on_section);
     }
     /* the gap after the last PAT counts too */
     if (t->packets - last_pat > t->pat_max_gap)

@@ -151,6 +151,82 @@ static void test_null_packet(void **state)
     oc_ts_destroy(ts);
 }
 
+/* Packing: sections back to back, the pointer_field naming where the
+ * first new one starts; reassembled here byte for byte. */
+static void make_section(uint8_t *s, size_t len, uint8_t fill)
+{
+    s[0] = 0x3C;
+    s[1] = (uint8_t)(0xB0 | ((len - 3) >> 8));
+    s[2] = (uint8_t)(len - 3);
+    for (size_t i = 3; i < len; i++)
+        s[i] = (uint8_t)(fill + i);
+}
+
+static void test_packing(void **state)
+{
+    sink *s = *state;
+    oc_ts *ts;
+    assert_int_equal(oc_ts_create(put, s, &ts), OC_OK);
+    oc_ts_set_packing(ts, 1);
+    static const size_t lens[] = { 100, 300, 12, 50, 183 - 8 + 1, 700, 20 };
+    uint8_t secs[7][700];
+    size_t total = 0;
+    for (size_t k = 0; k < 7; k++) {
+        make_section(secs[k], lens[k], (uint8_t)(k * 40));
+        assert_int_equal(oc_ts_put_section(ts, 0x0101, secs[k], lens[k]),
+                         OC_OK);
+        total += lens[k];
+    }
+    size_t before = s->n;
+    assert_int_equal(oc_ts_flush(ts), OC_OK);
+    assert_int_equal(s->n, before + 1);         /* the held-back packet */
+    assert_int_equal(oc_ts_flush(ts), OC_OK);   /* nothing more */
+    assert_int_equal(s->n, before + 1);
+    /* Fewer packets than one section per packet start would take. */
+    assert_true(s->n < 1 + 2 + 1 + 1 + 1 + 4 + 1);
+    assert_true(s->n * 184 >= total);
+    /* Reassemble: concatenate payloads, skipping each pointer_field. */
+    uint8_t stream[64 * 188];
+    size_t sl = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const uint8_t *p = s->pkt[i];
+        assert_int_equal(pid_of(p), 0x0101);
+        assert_int_equal(cc_of(p), i & 0x0F);
+        size_t at = 4;
+        if (pusi_of(p)) {
+            size_t ptr = p[at++];
+            assert_true(ptr <= 183);
+            /* a section starts at at + ptr, with its header in this packet */
+            assert_true(at + ptr + 8 <= 188);
+            assert_int_not_equal(p[at + ptr], 0xFF);
+        }
+        memcpy(stream + sl, p + at, 188 - at);
+        sl += 188 - at;
+    }
+    size_t off = 0;
+    for (size_t k = 0; k < 7; k++) {
+        /* stuffing may sit between sections only where a header would
+         * not have fitted */
+        while (stream[off] == 0xFF)
+            off++;
+        assert_memory_equal(stream + off, secs[k], lens[k]);
+        off += lens[k];
+    }
+    for (; off < sl; off++)
+        assert_int_equal(stream[off], 0xFF);
+    /* Another PID ends the open packet first. */
+    s->n = 0;
+    uint8_t a[13], b[20];
+    make_section(a, sizeof a, 1);
+    make_section(b, sizeof b, 2);
+    assert_int_equal(oc_ts_put_section(ts, 0x0101, a, sizeof a), OC_OK);
+    assert_int_equal(s->n, 0);
+    assert_int_equal(oc_ts_put_section(ts, 0x0102, b, sizeof b), OC_OK);
+    assert_int_equal(s->n, 1);
+    assert_int_equal(pid_of(s->pkt[0]), 0x0101);
+    oc_ts_destroy(ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_packet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_packing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
