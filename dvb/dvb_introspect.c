@@ -88,6 +88,15 @@ typedef struct {
     uint16_t number;
 } pmt_handle;
 
+/* SDT names, kept apart from the services: the SDT may come before the
+ * PAT, and libdvbpsi reports a table version only once. */
+typedef struct {
+    uint16_t service_id;
+    uint8_t service_type;
+    char name[128];
+    char provider[128];
+} sdt_name;
+
 struct dvb_analyser {
     dvb_ts *ts;
     dvb_analysis_totals tot;
@@ -101,6 +110,8 @@ struct dvb_analyser {
     pmt_handle pmts[MAX_SERVICES];
     dvb_service_desc svc[MAX_SERVICES];
     size_t nsvc;
+    sdt_name names[MAX_SERVICES];
+    size_t nnames;
 
     carousel_state *car[MAX_CAROUSELS];
     size_t ncar;
@@ -159,6 +170,13 @@ static dvb_service_desc *svc_find(dvb_analyser *a, uint16_t number)
         if (a->svc[i].program_number == number)
             return &a->svc[i];
     return NULL;
+}
+
+static void apply_name(dvb_service_desc *s, const sdt_name *n)
+{
+    s->service_type = n->service_type;
+    memcpy(s->name, n->name, sizeof s->name);
+    memcpy(s->provider, n->provider, sizeof s->provider);
 }
 
 static void es_descriptor(dvb_es_desc *e, uint8_t tag, const uint8_t *d,
@@ -221,6 +239,9 @@ static void on_pat(void *data, dvbpsi_pat_t *pat)
         memset(s, 0, sizeof *s);
         s->program_number = pr->i_number;
         s->pmt_pid = pr->i_pid;
+        for (size_t k = 0; k < a->nnames; k++)
+            if (a->names[k].service_id == pr->i_number)
+                apply_name(s, &a->names[k]);
         a->pmts[a->nsvc].h = h;
         a->pmts[a->nsvc].number = pr->i_number;
         a->nsvc++;
@@ -233,24 +254,36 @@ static void on_sdt(void *data, dvbpsi_sdt_t *sdt)
 {
     dvb_analyser *a = data;
     for (dvbpsi_sdt_service_t *sv = sdt->p_first_service; sv; sv = sv->p_next) {
-        dvb_service_desc *s = svc_find(a, sv->i_service_id);
-        if (!s)
-            continue;
+        sdt_name *n = NULL;
+        for (size_t k = 0; k < a->nnames && !n; k++)
+            if (a->names[k].service_id == sv->i_service_id)
+                n = &a->names[k];
+        if (!n) {
+            if (a->nnames == MAX_SERVICES)
+                continue;
+            n = &a->names[a->nnames++];
+            memset(n, 0, sizeof *n);
+            n->service_id = sv->i_service_id;
+        }
         for (dvbpsi_descriptor_t *d = sv->p_first_descriptor; d; d = d->p_next) {
             if (d->i_tag != 0x48)
                 continue;
             dvbpsi_service_dr_t *sd = dvbpsi_DecodeServiceDr(d);
             if (!sd)
                 continue;
-            s->service_type = sd->i_service_type;
+            n->service_type = sd->i_service_type;
+            /* EN 300 468 annex A text; an unknown table leaves it empty. */
             if (dvb_text_to_utf8(sd->i_service_name, sd->i_service_name_length,
-                                 s->name, sizeof s->name) != DVB_OK)
-                s->name[0] = '\0';
+                                 n->name, sizeof n->name) != DVB_OK)
+                n->name[0] = '\0';
             if (dvb_text_to_utf8(sd->i_service_provider_name,
                                  sd->i_service_provider_name_length,
-                                 s->provider, sizeof s->provider) != DVB_OK)
-                s->provider[0] = '\0';
+                                 n->provider, sizeof n->provider) != DVB_OK)
+                n->provider[0] = '\0';
         }
+        dvb_service_desc *s = svc_find(a, sv->i_service_id);
+        if (s)
+            apply_name(s, n);
     }
     dvbpsi_sdt_delete(sdt);
 }

@@ -24,6 +24,7 @@
 #include "carousel/oc_build.h"
 #include "carousel/oc_inspect.h"
 #include "carousel/oc_tree.h"
+#include "dvb/dvb_crc32.h"
 
 #define FIX "tests/fixtures/broadcast/"
 #define HOTBIRD FIX "hotbird-hbbtv-capture"
@@ -500,6 +501,85 @@ static void test_inspect_errors(void **state)
     unlink(ts);
 }
 
+/* An SDT actual (EN 300 468 5.2.3) naming service 5, in one packet of
+ * PID 0x0011, with a service_descriptor (6.2.33). */
+static void sdt_packet(uint8_t pkt[188], const char *provider, const char *name)
+{
+    uint8_t sec[180];
+    size_t n = 0;
+    size_t pl = strlen(provider), nl = strlen(name);
+    sec[n++] = 0x42;
+    n += 2;                                 /* section_length, below */
+    sec[n++] = 0x00;                        /* transport_stream_id 1 */
+    sec[n++] = 0x01;
+    sec[n++] = 0xC1;                        /* version 0, current */
+    sec[n++] = 0;                           /* section_number */
+    sec[n++] = 0;                           /* last_section_number */
+    sec[n++] = 0x00;                        /* original_network_id */
+    sec[n++] = 0x01;
+    sec[n++] = 0xFF;                        /* reserved_future_use */
+    sec[n++] = 0x00;                        /* service_id 5 */
+    sec[n++] = 0x05;
+    sec[n++] = 0xFC;                        /* no EIT flags */
+    size_t dl = 2 + 3 + pl + nl;
+    sec[n++] = (uint8_t)(0x80 | (dl >> 8)); /* running, not scrambled */
+    sec[n++] = (uint8_t)dl;
+    sec[n++] = 0x48;
+    sec[n++] = (uint8_t)(3 + pl + nl);
+    sec[n++] = 0x0C;                        /* data broadcast service */
+    sec[n++] = (uint8_t)pl;
+    memcpy(sec + n, provider, pl);
+    n += pl;
+    sec[n++] = (uint8_t)nl;
+    memcpy(sec + n, name, nl);
+    n += nl;
+    size_t slen = n + 4 - 3;
+    sec[1] = (uint8_t)(0xF0 | (slen >> 8));
+    sec[2] = (uint8_t)slen;
+    uint32_t crc = dvb_crc32(sec, n);
+    sec[n++] = (uint8_t)(crc >> 24);
+    sec[n++] = (uint8_t)(crc >> 16);
+    sec[n++] = (uint8_t)(crc >> 8);
+    sec[n++] = (uint8_t)crc;
+    memset(pkt, 0xFF, 188);
+    pkt[0] = 0x47;
+    pkt[1] = 0x40;
+    pkt[2] = 0x11;
+    pkt[3] = 0x10;
+    pkt[4] = 0;
+    memcpy(pkt + 5, sec, n);
+}
+
+/* The SDT's names reach inspect's service list and the receiver line. */
+static void test_inspect_sdt(void **state)
+{
+    (void)state;
+    const char *ts = "/tmp/civictv-own-sdt.ts";
+    build_own(ts, NULL, 1, 5);
+    size_t len;
+    uint8_t *b = slurp(ts, &len);
+    uint8_t *with = malloc(len + 188);
+    assert_non_null(with);
+    sdt_packet(with, "Civic TV", "Council services");
+    memcpy(with + 188, b, len);
+    spit(ts, with, len + 188);
+    free(b);
+    free(with);
+    const char *iargs[] = { ts, NULL };
+    run_result r = run(oc_inspect_main, iargs);
+    assert_int_equal(r.rc, 0);
+    const char *must[] = {
+        "service 5, PMT PID 0x0100, \"Council services\" from \"Civic TV\" "
+        "(service_type 0x0C)",
+        "0x0011          1          0    0          0                0  SDT",
+    };
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+        if (!strstr(r.out, must[i]))
+            fail_msg("inspect output lacks \"%s\":\n%s", must[i], r.out);
+    run_free(&r);
+    unlink(ts);
+}
+
 static void test_inspect_fixture(void **state)
 {
     (void)state;
@@ -555,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_own_carousel),
         cmocka_unit_test(test_inspect_errors),
         cmocka_unit_test(test_inspect_fixture),
+        cmocka_unit_test(test_inspect_sdt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
