@@ -953,7 +953,12 @@ static int global_key(app *a, ui_key k)
     default:
         break;
     }
+    /* Only what the key bar shows: entry and pages use the colour keys
+     * for themselves or not at all, lists show yellow only in the A-Z. */
     if (a->screen == SCREEN_ENTRY || a->screen == SCREEN_PAGE)
+        return 0;
+    if (a->screen == SCREEN_LIST && (k == UI_KEY_BLUE ||
+                                     strcmp(app_nav_top(a->nav)->path, APP_AZ) != 0))
         return 0;
     if (k == UI_KEY_YELLOW && a->have_manifest) {
         const char *here = app_nav_top(a->nav)->path;
