@@ -20,7 +20,9 @@
  * bytes after the gap (its CRC would probably catch that, but
  * checksum-less sections and wasted work argue for dropping early).
  * One repeated packet with the same continuity_counter is allowed by
- * 2.4.3.3 and is ignored.
+ * 2.4.3.3 and is ignored.  A packet whose adaptation field sets the
+ * discontinuity_indicator (2.4.3.5) may jump: the partial section is
+ * dropped but no continuity error is counted.
  */
 #include "dvb/dvb_ts.h"
 
@@ -254,6 +256,13 @@ void dvb_secasm_push(dvb_secasm *a, const uint8_t *pkt)
             return;
         }
         start = 5 + alen;
+        /* 2.4.3.5 discontinuity_indicator: the CC may jump here (a splice
+         * or a new source); not an error, but nothing before it can be
+         * continued. */
+        if (alen >= 1 && (pkt[5] & 0x80u)) {
+            drop_partial(a);
+            a->last_cc = -1;
+        }
     }
     if (!(afc & 1u))
         return;                /* no payload: the CC does not advance */

@@ -273,10 +273,38 @@ static void test_adaptation_field(void **state)
     packet(pk[1], 0, 1);
     pk[1][3] = 0x21;                           /* adaptation only, CC same */
     pk[1][4] = 183;
+    pk[1][5] = 0x00;                           /* no flags: stuffing */
     push(f, &pk[0][0], sizeof pk, 188);
     push(f, &pk[0][0], 188, 188);
     assert_int_equal(f->n, 1);
     assert_memory_equal(f->secs[0], a, sizeof a);
+}
+
+/* discontinuity_indicator (13818-1 2.4.3.5): the CC jumps legitimately;
+ * the section before it is not continued, no error is counted, and the
+ * section after it is received. */
+static void test_discontinuity_indicator(void **state)
+{
+    fx *f = *state;
+    uint8_t pk[3][188], a[300], b[40];
+    make_section(a, sizeof a, 3);
+    make_section(b, sizeof b, 4);
+    packet(pk[0], 1, 0);
+    pk[0][4] = 0;
+    memcpy(pk[0] + 5, a, 183);                 /* a's first part */
+    packet(pk[1], 1, 9);                       /* CC jumps 0 -> 9 */
+    pk[1][3] = (uint8_t)(0x30 | 9);
+    pk[1][4] = 1;
+    pk[1][5] = 0x80;                           /* discontinuity_indicator */
+    pk[1][6] = 0;                              /* pointer_field */
+    memcpy(pk[1] + 7, b, sizeof b);
+    packet(pk[2], 0, 10);
+    push(f, &pk[0][0], sizeof pk, 188);
+    assert_int_equal(f->n, 1);
+    assert_memory_equal(f->secs[0], b, sizeof b);
+    dvb_secasm_stats st;
+    dvb_secasm_stats_get(f->a, &st);
+    assert_int_equal(st.cc_errors, 0);
 }
 
 static void test_header_split_across_packets(void **state)
@@ -354,6 +382,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transport_error_dropped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_adaptation_field, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_discontinuity_indicator, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_header_split_across_packets,
                                         setup, teardown),
