@@ -348,8 +348,11 @@ static void handle_dsi(dvb_receiver *r, const dvb_dsmcc_msg *m)
     r->gateway.objectKey = r->gateway_key;
     r->have_carousel_id = true;
     r->carousel_id = g->carouselId;
-    /* A new DSI may announce a new version that fits the ceilings. */
+    /* A new DSI may announce a new version that fits the ceilings; a
+     * refused DII is looked at again (and refused again if it still does
+     * not fit, so the refusal cannot lapse into a half-loaded store). */
     r->over_limit = false;
+    r->rejected_valid = false;
     mark_dirty(r);
     if (g->has_tap)
         add_tap_pid(r, g->tap.association_tag);

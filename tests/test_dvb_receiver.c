@@ -747,6 +747,21 @@ static void test_over_limit_never_half_loaded(void **state)
     dvb_progress p;
     dvb_receiver_progress(r, &p);
     assert_true(p.over_limit);
+    /* A new DSI does not let the refusal lapse: the DII that does not
+     * fit is looked at again and refused again. */
+    dvb_writer more, s;
+    dvb_writer_init(&more, 0);
+    dvb_writer_init(&s, 0);
+    tb_dsi_section(&s, 0x80000010u, CAROUSEL, 1, 1, 0x80000002u);
+    put_sec(&more, &cc, &s);
+    dvb_writer_free(&s);
+    two_dii_carousel(&more, &cc, 5000);
+    assert_int_equal(dvb_receiver_push(r, more.p, more.len), DVB_OK);
+    assert_int_equal(ev.ready, 0);
+    assert_int_equal(ev.over_limit, 2);
+    dvb_receiver_progress(r, &p);
+    assert_true(p.over_limit);
+    dvb_writer_free(&more);
     dvb_receiver_destroy(r);
 
     /* One DII over the per-module ceiling. */
