@@ -59,7 +59,7 @@ void dvb_source_destroy(dvb_source *s)
 
 dvb_source_kind dvb_source_kind_of(const dvb_source *s)
 {
-    return s->kind;
+    return s ? s->kind : DVB_SOURCE_FILE;
 }
 
 int dvb_source_fd(const dvb_source *s)

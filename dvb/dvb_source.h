@@ -143,6 +143,7 @@ dvb_err dvb_source_open_demux(const dvb_source_config *cfg, const char *device,
                               dvb_source **out);
 void dvb_source_destroy(dvb_source *s);            /* NULL is a no-op */
 
+/* The kind of s (DVB_SOURCE_FILE for NULL). */
 dvb_source_kind dvb_source_kind_of(const dvb_source *s);
 /* The descriptor to poll for POLLIN, or -1 when there is none (a file
  * never blocks: use the timeout). */
