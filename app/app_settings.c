@@ -93,14 +93,15 @@ unsigned app_settings_parse(app_settings *s, const char *text, size_t len,
         }
         *eq = '\0';
         const char *k = trim(t), *v = trim(eq + 1);
+        char pc[sizeof s->postcode];   /* only a whole good postcode replaces the old */
         if (!strcmp(k, "language") && (!strcmp(v, "en") || !strcmp(v, "cy")))
             s->lang = !strcmp(v, "cy") ? CM_LANG_CY : CM_LANG_EN;
         else if (!strcmp(k, "text") && (!strcmp(v, "normal") || !strcmp(v, "large")))
             s->large_text = !strcmp(v, "large");
         else if (!strcmp(k, "contrast") && (!strcmp(v, "standard") || !strcmp(v, "high")))
             s->high_contrast = !strcmp(v, "high");
-        else if (!strcmp(k, "postcode") && postcode_ok(v, s->postcode, sizeof s->postcode))
-            ;
+        else if (!strcmp(k, "postcode") && postcode_ok(v, pc, sizeof pc))
+            memcpy(s->postcode, pc, sizeof pc);
         else
             warn_once(&bad, warn, warnlen, line_no, "unknown name or value");
     }

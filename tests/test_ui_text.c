@@ -134,6 +134,77 @@ static void test_empty_body(void **state)
     ui_layout_free(&l);
 }
 
+/* Emphasis: pairs of '*' become marks that measure as nothing and are
+ * measured in bold (the fake bold font is 20 px a byte); a lone '*'
+ * stays as it is. */
+static int fake_measure_bold(void *ud, ui_font f, const char *text, int len)
+{
+    (void)ud;
+    (void)text;
+    return len * (f == UI_FONT_BOLD ? 20 : 10);
+}
+
+static void test_emphasis(void **state)
+{
+    (void)state;
+    ui_layout_params p = params(190, 1000);
+    p.font_body = UI_FONT_BODY;
+    p.font_bold = UI_FONT_BOLD;
+    p.measure = fake_measure_bold;
+    ui_layout l;
+    assert_int_equal(ui_layout_body(&p, "aa *bb cc* dd 5 * 3", &l), UI_OK);
+    assert_int_equal(l.n, 2);
+    /* "aa " 30 + "bb cc" in bold 100 + " dd 5" 50 = 180; " *" would
+     * make 200, more than 190. */
+    assert_int_equal(l.lines[0].len, 15);
+    assert_int_equal(l.lines[0].text[3], UI_EMPH_ON);
+    assert_int_equal(l.lines[0].text[9], UI_EMPH_OFF);
+    assert_int_equal(ui_rich_width(fake_measure_bold, NULL, UI_FONT_BODY, UI_FONT_BOLD, 0,
+                                   l.lines[0].text, l.lines[0].len), 180);
+    assert_line(&l.lines[1], UI_LINE_TEXT, "* 3");
+    ui_layout_free(&l);
+
+    /* Emphasis across a line break: the second line starts emphasised. */
+    p.width = 100;
+    assert_int_equal(ui_layout_body(&p, "*aaa bbb*", &l), UI_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.lines[0].emph, 0);
+    assert_int_equal(l.lines[1].emph, 1);
+    ui_layout_free(&l);
+
+    /* Not emphasis: no partner, or '*' inside a word. */
+    assert_int_equal(ui_layout_body(&p, "a*b *c", &l), UI_OK);
+    assert_line(&l.lines[0], UI_LINE_TEXT, "a*b *c");
+    ui_layout_free(&l);
+}
+
+static void test_image_and_links(void **state)
+{
+    (void)state;
+    ui_layout_params p = params(100, 200);
+    static const char *const links[] = { "first link", "second link text" };
+    p.image_h = 120;
+    p.links = links;
+    p.n_links = 2;
+    p.link_indent = 0;
+    ui_layout l;
+    assert_int_equal(ui_layout_body(&p, "body text", &l), UI_OK);
+    /* image, body, link 1, link 2 over two lines. */
+    assert_int_equal(l.n, 5);
+    assert_int_equal(l.lines[0].kind, UI_LINE_IMAGE);
+    assert_int_equal(l.lines[0].y, 0);
+    assert_line(&l.lines[1], UI_LINE_TEXT, "body text");
+    assert_int_equal(l.lines[1].y, 120 + 10);
+    assert_int_equal(l.lines[2].kind, UI_LINE_LINK);
+    assert_int_equal(l.lines[2].link, 0);
+    assert_line(&l.lines[3], UI_LINE_LINK, "second");
+    assert_int_equal(l.lines[4].link, 1);
+    assert_line(&l.lines[4], UI_LINE_LINK, "link text");
+    /* 120 + 10 + 30 + 10 + 30 = 200: the links after the first go on. */
+    assert_true(l.pages >= 2);
+    ui_layout_free(&l);
+}
+
 static void test_key_names(void **state)
 {
     (void)state;
@@ -159,6 +230,8 @@ int main(void)
         cmocka_unit_test(test_utf8_never_split),
         cmocka_unit_test(test_paging_keeps_heading_with_text),
         cmocka_unit_test(test_empty_body),
+        cmocka_unit_test(test_emphasis),
+        cmocka_unit_test(test_image_and_links),
         cmocka_unit_test(test_key_names),
     };
     return cmocka_run_group_tests_name("ui_text", tests, NULL, NULL);
