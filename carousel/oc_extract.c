@@ -134,6 +134,9 @@ static void extract_usage(FILE *f)
 "  --service N          the service (program_number) to follow\n"
 "  --carousel-id N      the carousel to follow, if there are several\n"
 "  --progress           progress on stderr (default: only on a terminal)\n"
+"  --loop               read the file round again (up to 3 times in all)\n"
+"                       while the carousel is incomplete: for captures that\n"
+"                       start mid-cycle\n"
 "\n"
 "Exit status: 0 the carousel was complete and written; 1 it was\n"
 "incomplete or absent (the complete modules' files are still written),\n"
@@ -143,7 +146,7 @@ static void extract_usage(FILE *f)
 int oc_extract_main(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *prog = "civictv-carousel extract";
-    oc_read_options o = { -1, -1, -1, 0 };
+    oc_read_options o = { -1, -1, -1, 0, 0 };
     const char *args[2] = { NULL, NULL };
     int nargs = 0;
     for (int i = 0; i < argc; i++) {

@@ -94,13 +94,27 @@ static void progress(reader *r, uint64_t bytes, int pass, int last)
     r->next_ms = now + (r->show == 1 ? 200 : 2000);
     dvb_progress p;
     dvb_receiver_progress(r->res->rx, &p);
+    /* Capped: with --loop the file is read more than once. */
     unsigned pct = r->size ? (unsigned)(bytes * 100 / r->size) : 0;
+    if (pct > 100)
+        pct = 100;
     fprintf(r->err, "%s%s: pass %d: %3u%% (%.1f MB), modules %u/%u%s",
             r->show == 1 ? "\r" : "", r->prog, pass, pct, bytes / 1e6,
             p.modules_done, p.modules_total,
             r->show == 1 && !last ? "" : "\n");
     fflush(r->err);
     r->shown = 1;
+}
+
+/* With --loop, once the file has been read round: stop when the store is
+ * complete, when nothing was found to complete, or after the last pass. */
+static bool loop_done(dvb_receiver *rx, uint64_t loops)
+{
+    dvb_store *st = dvb_receiver_store(rx);
+    dvb_store_release(st);
+    dvb_progress p;
+    dvb_receiver_progress(rx, &p);
+    return st != NULL || p.pid < 0 || loops >= OC_READ_MAX_PASSES;
 }
 
 static int read_pass(reader *r, const char *path, int pid, bool analyse,
@@ -126,6 +140,7 @@ static int read_pass(reader *r, const char *path, int pid, bool analyse,
     sc.sink = sink;
     sc.sink_ud = r;
     sc.chunk_bytes = 188u * 1024u;
+    sc.loop = r->o->loop != 0;
     dvb_source *s = NULL;
     e = dvb_source_open_file(&sc, path, &s);
     if (e) {
@@ -146,6 +161,8 @@ static int read_pass(reader *r, const char *path, int pid, bool analyse,
         dvb_source_stats_get(s, &st);
         res->bytes = st.bytes;
         progress(r, st.bytes, pass, 0);
+        if (st.loops > 0 && loop_done(res->rx, st.loops))
+            break;
     }
     if (r->shown)
         progress(r, res->bytes, pass, 1);
@@ -252,6 +269,10 @@ int oc_read_option(int argc, char **argv, int *i, oc_read_options *o,
     unsigned long long v;
     if (!strcmp(a, "--progress")) {
         o->progress = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--loop")) {
+        o->loop = 1;
         return 1;
     }
     const char *names[] = { "--pid", "--service", "--carousel-id" };
@@ -490,6 +511,9 @@ static void inspect_usage(FILE *f)
 "  --service N          the service (program_number) to follow\n"
 "  --carousel-id N      the carousel to follow, if there are several\n"
 "  --progress           progress on stderr (default: only on a terminal)\n"
+"  --loop               read the file round again (up to 3 times in all)\n"
+"                       while the carousel is incomplete: for captures that\n"
+"                       start mid-cycle (the counts then include repeats)\n"
 "\n"
 "Exit status: 0 the stream was read, 1 it could not be, 2 usage.\n");
 }
@@ -497,7 +521,7 @@ static void inspect_usage(FILE *f)
 int oc_inspect_main(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *prog = "civictv-carousel inspect";
-    oc_read_options o = { -1, -1, -1, 0 };
+    oc_read_options o = { -1, -1, -1, 0, 0 };
     const char *in = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

@@ -10,7 +10,9 @@
  * Both take --pid (streams without PAT/PMT; without it and without
  * PAT/PMT the first PID carrying DSM-CC sections is used, and said so),
  * --service and --carousel-id (to choose one of several), --progress
- * (progress on stderr is otherwise shown only on a terminal).
+ * (progress on stderr is otherwise shown only on a terminal) and --loop
+ * (a capture that starts mid-cycle completes when read round again, as
+ * a receiver sees a carousel on air).
  *
  * oc_read_stream is shared by both: it reads the file through a
  * dvb_source (dvb/dvb_source.h) into a receiver and, for inspect, an
@@ -31,7 +33,12 @@ typedef struct {
     int service_id;          /* --service, or -1 */
     int64_t carousel_id;     /* --carousel-id, or -1 */
     int progress;            /* 1 --progress, 0 only on a tty */
+    int loop;                /* --loop: read again from the start while the
+                              * carousel is incomplete, up to
+                              * OC_READ_MAX_PASSES passes */
 } oc_read_options;
+
+#define OC_READ_MAX_PASSES 3
 
 #define OC_READ_MAX_ERRORS 32
 
@@ -60,7 +67,7 @@ int oc_read_stream(const char *path, const oc_read_options *o, bool analyse,
 void oc_read_free(oc_read_result *res);
 
 /* Option parsing shared by the two subcommands: consumes --pid,
- * --service, --carousel-id and --progress at argv[*i] (advancing *i);
+ * --service, --carousel-id, --progress and --loop at argv[*i] (advancing *i);
  * 1 when consumed, 0 when not one of them, -1 after a usage message. */
 int oc_read_option(int argc, char **argv, int *i, oc_read_options *o,
                    const char *prog, FILE *err);

@@ -269,6 +269,46 @@ static void test_extract_truncated(void **state)
     free(ts);
 }
 
+/* A capture entered mid-cycle: incomplete in one reading, complete and
+ * byte-identical with --loop, wherever it starts. */
+static void test_extract_loop(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *ts = slurp(MHP ".ts", &len);
+    assert_non_null(ts);
+    uint8_t *rot = malloc(len);
+    assert_non_null(rot);
+    const char *path = "/tmp/civictv-rotated.ts";
+    size_t packets = len / 188;
+    for (size_t k = 1; k < 8; k++) {
+        size_t at = packets * k / 8 * 188;
+        memcpy(rot, ts + at, len - at);
+        memcpy(rot + (len - at), ts, at);
+        spit(path, rot, len);
+        char dir[64];
+        tmpdir(dir, sizeof dir);
+        const char *once[] = { "--pid", "0x07D3", path, dir, NULL };
+        run_result r = run(oc_extract_main, once);
+        /* One cycle entered past its first DDBs cannot be complete. */
+        assert_int_equal(r.rc, 1);
+        run_free(&r);
+        rm_rf(dir);
+        tmpdir(dir, sizeof dir);
+        const char *looped[] = { "--loop", "--pid", "0x07D3", path, dir, NULL };
+        r = run(oc_extract_main, looped);
+        if (r.rc != 0)
+            fail_msg("entered at packet %zu, --loop: exit %d: %s",
+                     at / 188, r.rc, r.err);
+        assert_int_equal(compare_trees(dir, MHP ".expected/files", ""), 54);
+        run_free(&r);
+        rm_rf(dir);
+    }
+    unlink(path);
+    free(rot);
+    free(ts);
+}
+
 static void test_extract_errors(void **state)
 {
     (void)state;
@@ -631,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_extract_mhp),
         cmocka_unit_test(test_extract_found_by_sections),
         cmocka_unit_test(test_extract_truncated),
+        cmocka_unit_test(test_extract_loop),
         cmocka_unit_test(test_extract_errors),
         cmocka_unit_test(test_own_carousel),
         cmocka_unit_test(test_inspect_errors),
