@@ -75,6 +75,9 @@ typedef struct early_block {
 } early_block;
 
 #define MAX_EARLY_BLOCKS 4096
+/* Repetitions of every DII in hand to wait for a DII that references
+ * name before treating it as absent (docs/receiver-protocol.md 7). */
+#define WAIT_CYCLES 3
 
 typedef struct {
     uint32_t transactionId;
@@ -116,6 +119,9 @@ struct dvb_receiver {
     dvb_store *store;
     dvb_store *partial;        /* cached partial view, or NULL */
     bool partial_dirty;        /* the cached view is out of date */
+    bool waiting_dii;          /* complete, but references name a DII not in hand */
+    unsigned waiting_cycles;   /* DII repetitions seen while waiting */
+    bool give_up_dii;          /* stopped waiting: build without it */
     bool over_limit;           /* a DII of the carousel was refused */
     uint32_t over_limit_tid;
     bool oom;
@@ -300,11 +306,18 @@ static void try_build(dvb_receiver *r)
         tids[i] = r->diis[i].transactionId;
     dvb_store *s = NULL;
     unsigned skipped = 0;
-    dvb_err e = dvb_tree_build(mods, n, tids, r->ndiis, &r->gateway, version,
-                               false, &r->log, &s, &skipped);
+    dvb_err e = dvb_tree_build(mods, n, r->give_up_dii ? NULL : tids, r->ndiis,
+                               &r->gateway, version, false, &r->log, &s,
+                               &skipped);
     free(mods);
-    if (e == DVB_ENOTYET)
-        return;                /* a listed module is still missing */
+    if (e == DVB_ENOTYET) {
+        /* Every listed module is complete, so it is a DII not in hand. */
+        if (!r->waiting_dii)
+            r->waiting_cycles = 0;
+        r->waiting_dii = true;
+        return;
+    }
+    r->waiting_dii = false;
     if (e == DVB_ENOENT) {
         /* The gateway's module may be announced by a DII not seen yet. */
         dvb_logf(&r->log, DVB_LOG_DEBUG, "ServiceGateway not in hand yet");
@@ -373,9 +386,23 @@ static bool same_module(const dvb_dii_module *a, const dvb_dii_module *b)
 static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
 {
     /* The usual repetition: same transactionId, same DII. */
-    for (size_t i = 0; i < r->ndiis; i++)
-        if (r->diis[i].transactionId == m->transactionId)
+    for (size_t i = 0; i < r->ndiis; i++) {
+        if (r->diis[i].transactionId == m->transactionId) {
+            if (r->waiting_dii && !r->give_up_dii &&
+                ++r->waiting_cycles >= WAIT_CYCLES * r->ndiis) {
+                /* Every DII in hand came round WAIT_CYCLES times and the
+                 * one the references name never did: it is not on air.
+                 * Publish without what it would have held. */
+                dvb_logf(&r->log, DVB_LOG_WARN,
+                         "a DII named by object references never came; "
+                         "publishing without its modules");
+                r->give_up_dii = true;
+                mark_dirty(r);
+                try_build(r);
+            }
             return;
+        }
+    }
     if (r->rejected_valid && r->rejected_tid == m->transactionId)
         return;
     dvb_dii dii;
@@ -498,6 +525,8 @@ static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
     }
     r->ndiis = w;
     r->diis[r->ndiis++] = nd;
+    r->waiting_dii = false;
+    r->give_up_dii = false;
     /* The refused DII has been replaced by one that fits. */
     if (r->over_limit && (uint16_t)(r->over_limit_tid & 0xFFFEu) == ident)
         r->over_limit = false;
@@ -676,6 +705,8 @@ static void reset_acquisition(dvb_receiver *r)
     r->partial = NULL;
     r->dirty = false;
     r->partial_dirty = true;
+    r->waiting_dii = false;
+    r->give_up_dii = false;
 }
 
 /* Every PMT version of a wanted program (13818-1 2.4.4.8). */

@@ -146,7 +146,7 @@ static node *resolve(ctx *c, const dvb_ior *ior, const char *what)
     }
     const dvb_tree_module *m = module_of(c, ior->moduleId);
     bool other_dii = false;
-    if (!m && ior->has_tap && ior->tap.has_selector) {
+    if (!m && c->dii_tids && ior->has_tap && ior->tap.has_selector) {
         other_dii = true;
         for (size_t i = 0; i < c->ndii; i++)
             if ((c->dii_tids[i] & 0xFFFEu) ==
@@ -300,7 +300,7 @@ dvb_err dvb_tree_build(const dvb_tree_module *mods, size_t nmods,
     memset(&c, 0, sizeof c);
     c.mods = mods;
     c.nmods = nmods;
-    c.dii_tids = dii_tids;
+    c.dii_tids = dii_tids;     /* NULL: every DII is in hand */
     c.ndii = dii_tids ? ndii : 0;
     c.carouselId = gateway->carouselId;
     c.log = log;

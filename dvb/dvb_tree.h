@@ -29,7 +29,8 @@ typedef struct {
  * listed by any DII in hand) become pending entries, and the result is
  * DVB_OK even when the gateway itself has not arrived (an empty view).
  *
- * dii_tids: the transactionIds of the DIIs in hand (may be NULL, 0).  A
+ * dii_tids: the transactionIds of the DIIs in hand, or NULL to treat
+ * every DII as in hand (unlisted modules are then simply absent).  A
  * reference into a module no DII lists, whose ConnBinder tap names (by
  * the identification bits of its selector's transactionId, TR 101 202
  * 4.7.3.3 and table 4.2) a DII that is not in hand, is "not yet" rather

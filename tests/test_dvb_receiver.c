@@ -669,7 +669,8 @@ static void test_partial_view(void **state)
 /* A carousel whose modules do not fit max_store_bytes is refused whole
  * with DVB_EV_OVER_LIMIT; with two DIIs, the first fitting and the
  * second not, nothing is published either (not a tree with holes). */
-static void two_dii_carousel(dvb_writer *ts, uint8_t *cc, size_t big)
+static void two_dii_carousel_opt(dvb_writer *ts, uint8_t *cc, size_t big,
+                                 int send_b)
 {
     dvb_writer m1, m2, s;
     dvb_writer_init(&m1, 0);
@@ -703,13 +704,54 @@ static void two_dii_carousel(dvb_writer *ts, uint8_t *cc, size_t big)
     put_sec(ts, cc, &s);
     dvb_writer_free(&s);
     put_module(ts, cc, 1, 1, m1.p, m1.len);
-    dvb_writer_init(&s, 0);
-    tb_dii_section(&s, tid_b, CAROUSEL, BLOCK, mb, 1);
-    put_sec(ts, cc, &s);
-    dvb_writer_free(&s);
-    put_module(ts, cc, 2, 1, m2.p, m2.len);
+    if (send_b) {
+        dvb_writer_init(&s, 0);
+        tb_dii_section(&s, tid_b, CAROUSEL, BLOCK, mb, 1);
+        put_sec(ts, cc, &s);
+        dvb_writer_free(&s);
+        put_module(ts, cc, 2, 1, m2.p, m2.len);
+    }
     dvb_writer_free(&m1);
     dvb_writer_free(&m2);
+}
+
+static void two_dii_carousel(dvb_writer *ts, uint8_t *cc, size_t big)
+{
+    two_dii_carousel_opt(ts, cc, big, 1);
+}
+
+/* References name a DII that never comes: the receiver waits a few
+ * cycles (it may be late), then publishes what it has. */
+static void test_missing_dii_given_up(void **state)
+{
+    (void)state;
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    two_dii_carousel_opt(&ts, &cc, 100, 0);
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 0);
+    dvb_store *p = dvb_receiver_partial_store(r);
+    const uint8_t *d;
+    size_t l;
+    assert_int_equal(dvb_store_lookup(p, "/big.bin", &d, &l), DVB_ENOTYET);
+    expect_file(p, "/small.txt", "S");
+    dvb_store_release(p);
+    for (int k = 0; k < 4; k++) {
+        dvb_writer_free(&ts);
+        dvb_writer_init(&ts, 0);
+        two_dii_carousel_opt(&ts, &cc, 100, 0);
+        assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    }
+    assert_int_equal(ev.ready, 1);
+    dvb_store *st = dvb_receiver_store(r);
+    expect_file(st, "/small.txt", "S");
+    assert_int_equal(dvb_store_lookup(st, "/big.bin", &d, &l), DVB_ENOENT);
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
 }
 
 static void test_over_limit_never_half_loaded(void **state)
@@ -1484,6 +1526,7 @@ int main(void)
         cmocka_unit_test(test_stream_objects),
         cmocka_unit_test(test_partial_view),
         cmocka_unit_test(test_over_limit_never_half_loaded),
+        cmocka_unit_test(test_missing_dii_given_up),
         cmocka_unit_test(test_big_modules),
         cmocka_unit_test(test_pat_pmt_discovery),
         cmocka_unit_test(test_pmt_other_carousel_ignored),
