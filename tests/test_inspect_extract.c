@@ -25,6 +25,7 @@
 #include "carousel/oc_inspect.h"
 #include "carousel/oc_tree.h"
 #include "dvb/dvb_crc32.h"
+#include "dvb/dvb_introspect.h"
 
 #define FIX "tests/fixtures/broadcast/"
 #define HOTBIRD FIX "hotbird-hbbtv-capture"
@@ -620,6 +621,85 @@ static void test_inspect_sdt(void **state)
     unlink(ts);
 }
 
+/* Continuity as ISO/IEC 13818-1 2.4.3.3 defines it, packet by packet. */
+static void pkt(uint8_t *p, uint16_t pid, uint8_t afc, uint8_t cc, int disc)
+{
+    memset(p, 0xFF, 188);
+    p[0] = 0x47;
+    p[1] = (uint8_t)(pid >> 8);
+    p[2] = (uint8_t)pid;
+    p[3] = (uint8_t)(afc << 4 | cc);
+    if (afc & 2) {
+        p[4] = afc == 2 ? 183 : 1;     /* adaptation_field_length */
+        p[5] = disc ? 0x80 : 0x00;
+    }
+}
+
+/* The packets between null packets, so that the TS layer has locked its
+ * sync before the first and delivers the last. */
+static uint64_t cc_errors_of(const uint8_t *ts, size_t n, uint16_t pid)
+{
+    uint8_t buf[188 * 24];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < 8; i++)
+        pkt(buf + i * 188, 0x1FFF, 1, 0, 0);
+    memcpy(buf + 8 * 188, ts, n * 188);
+    for (size_t i = 8 + n; i < 16 + n; i++)
+        pkt(buf + i * 188, 0x1FFF, 1, 0, 0);
+    dvb_analyser *a = NULL;
+    assert_int_equal(dvb_analyser_create(&a), DVB_OK);
+    assert_int_equal(dvb_analyser_push(a, buf, (16 + n) * 188), DVB_OK);
+    uint64_t e = 0;
+    for (size_t i = 0; i < dvb_analyser_pid_count(a); i++)
+        if (dvb_analyser_pid(a, i)->pid == pid)
+            e = dvb_analyser_pid(a, i)->cc_errors;
+    dvb_analysis_totals t;
+    dvb_analyser_totals(a, &t);
+    assert_int_equal(t.cc_errors, e);
+    assert_true(t.packets >= n + 8);
+    dvb_analyser_destroy(a);
+    return e;
+}
+
+static void test_analyser_continuity(void **state)
+{
+    (void)state;
+    uint8_t ts[188 * 8];
+    /* 0 1 1 2: one repeat is allowed. */
+    pkt(ts, 0x100, 1, 0, 0);
+    pkt(ts + 188, 0x100, 1, 1, 0);
+    pkt(ts + 376, 0x100, 1, 1, 0);
+    pkt(ts + 564, 0x100, 1, 2, 0);
+    assert_int_equal(cc_errors_of(ts, 4, 0x100), 0);
+    /* 0 1 1 1: the second repeat is an error. */
+    pkt(ts + 564, 0x100, 1, 1, 0);
+    assert_int_equal(cc_errors_of(ts, 4, 0x100), 1);
+    /* 0 1 3: a gap. */
+    pkt(ts + 376, 0x100, 1, 3, 0);
+    assert_int_equal(cc_errors_of(ts, 3, 0x100), 1);
+    /* 0 1 9 with discontinuity_indicator: not an error. */
+    pkt(ts + 376, 0x100, 3, 9, 1);
+    assert_int_equal(cc_errors_of(ts, 3, 0x100), 0);
+    /* 0 1 [adaptation only, CC stays 1] 2: fine; 15 0 wraps. */
+    pkt(ts + 376, 0x100, 2, 1, 0);
+    pkt(ts + 564, 0x100, 1, 2, 0);
+    assert_int_equal(cc_errors_of(ts, 4, 0x100), 0);
+    pkt(ts, 0x100, 1, 15, 0);
+    pkt(ts + 188, 0x100, 1, 0, 0);
+    assert_int_equal(cc_errors_of(ts, 2, 0x100), 0);
+    /* A packet with transport_error_indicator is counted, not checked. */
+    pkt(ts, 0x100, 1, 0, 0);
+    pkt(ts + 188, 0x100, 1, 7, 0);
+    ts[188 + 1] |= 0x80;
+    pkt(ts + 376, 0x100, 1, 1, 0);
+    assert_int_equal(cc_errors_of(ts, 3, 0x100), 0);
+    /* Null packets are never checked. */
+    pkt(ts, 0x1FFF, 1, 0, 0);
+    pkt(ts + 188, 0x1FFF, 1, 0, 0);
+    pkt(ts + 376, 0x1FFF, 1, 5, 0);
+    assert_int_equal(cc_errors_of(ts, 3, 0x1FFF), 0);
+}
+
 static void test_inspect_fixture(void **state)
 {
     (void)state;
@@ -677,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_inspect_errors),
         cmocka_unit_test(test_inspect_fixture),
         cmocka_unit_test(test_inspect_sdt),
+        cmocka_unit_test(test_analyser_continuity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
