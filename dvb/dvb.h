@@ -2,7 +2,9 @@
  * dvb/: the object-carousel receiver of civictv.
  *
  * Push-driven: transport-stream bytes go in (any length, any alignment,
- * from a file, a socket or a demux device), events come out.  The receiver
+ * from a file, a socket or a demux device: dvb_source.h reads those and
+ * pushes here), events come out.  dvb_introspect.h analyses a whole
+ * stream for tools (civictv-carousel inspect).  The receiver
  * finds the carousel (PAT/PMT through libdvbpsi, or a PID given by the
  * caller), collects DSI/DII/DDB sections, assembles and decompresses
  * modules, decodes BIOP objects and publishes an immutable object store
