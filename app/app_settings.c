@@ -94,6 +94,7 @@ unsigned app_settings_parse(app_settings *s, const char *text, size_t len,
         *eq = '\0';
         const char *k = trim(t), *v = trim(eq + 1);
         char pc[sizeof s->postcode];   /* only a whole good postcode replaces the old */
+        memset(pc, 0, sizeof pc);
         if (!strcmp(k, "language") && (!strcmp(v, "en") || !strcmp(v, "cy")))
             s->lang = !strcmp(v, "cy") ? CM_LANG_CY : CM_LANG_EN;
         else if (!strcmp(k, "text") && (!strcmp(v, "normal") || !strcmp(v, "large")))
