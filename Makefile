@@ -188,6 +188,18 @@ build/fuzz/fuzz_oc_%: fuzz/fuzz_oc_%.c $(OC_SRC) $(MODEL_SRC) $(DVB_SRC)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags libcjson libpng 2>/dev/null) \
 	    -o $@ $< $(OC_SRC) $(MODEL_SRC) $(DVB_SRC) $(FUZZ_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs libcjson libpng 2>/dev/null) -lm
+# The content model (fuzz_model_*), the UI's file readers (fuzz_ui_*) and
+# the app's settings (fuzz_app_*) link just their own sources.
+FUZZ_PNG_CJSON = $(shell $(PKG_CONFIG) --cflags --libs libcjson libpng 2>/dev/null)
+build/fuzz/fuzz_model_%: fuzz/fuzz_model_%.c $(MODEL_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(MODEL_SRC) $(FUZZ_PNG_CJSON)
+build/fuzz/fuzz_ui_%: fuzz/fuzz_ui_%.c ui/ui_keymap.c ui/ui_keys.c ui/ui_png.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< ui/ui_keymap.c ui/ui_keys.c ui/ui_png.c $(FUZZ_PNG_CJSON)
+build/fuzz/fuzz_app_%: fuzz/fuzz_app_%.c app/app_settings.c app/app_entry.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< app/app_settings.c app/app_entry.c
 build/fuzz/%: fuzz/%.c $(DVB_SRC) $(wildcard dvb/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(DVB_SRC) $(FUZZ_LIBS)
