@@ -12,12 +12,13 @@ mkdir -p "$out"
 "$build/civictv-carousel" build content -o "$out/sample.ts"
 
 if [ -n "${DISPLAY:-}" ] && [ -z "${CIVICTV_HEADLESS:-}" ]; then
-    echo "civictv: opening the emulator window (Esc quits)"
+    echo "civictv: opening the emulator window (red (F1) opens the service; Esc on the TV quits; F5 shows the keys)"
     exec "$build/civictv" --emulator --scale 1 "$out/sample.ts"
 fi
 
 rm -rf "$out/screenshots"
-"$build/civictv" --headless --screenshots "$out/screenshots" \
-    --keys "down,down,ok,back,down,down,down,ok,down,back,1,ok,exit" "$out/sample.ts"
+"$build/civictv" --headless --settings "$out/settings" --screenshots "$out/screenshots" \
+    --keys "red,down,down,ok,back,down,down,down,ok,down,back,1,ok,2,2,2,3,3,1,blue,yellow,blue,exit" \
+    "$out/sample.ts"
 echo "civictv: no display; screenshots of a scripted tour are in $out/screenshots/:"
 ls "$out/screenshots"

@@ -808,7 +808,7 @@ static void draw_body(ui *u, const ui_layout *l, int page, const ui_page_view *v
             int first = i == 0 || l->lines[i - 1].kind != UI_LINE_LINK ||
                         l->lines[i - 1].link != ln->link;
             if (first) {
-                char num[8];
+                char num[16];
                 snprintf(num, sizeof num, "%d", ln->link + 1);
                 int cw = ind - 12, ch = m->line_h - 4;
                 fill(u, CONTENT_X0, y + 2, cw, ch, c->focus_tab);
