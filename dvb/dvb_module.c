@@ -81,6 +81,15 @@ bool dvb_module_complete(const dvb_module *m)
     return m->content != NULL;
 }
 
+bool dvb_module_has_block(const dvb_module *m, uint16_t blockNumber)
+{
+    if (m->content)
+        return true;
+    if (!m->bitmap || blockNumber >= m->nblocks)
+        return false;
+    return (m->bitmap[blockNumber >> 3] >> (blockNumber & 7u)) & 1u;
+}
+
 dvb_blob *dvb_module_blob(const dvb_module *m)
 {
     return m->content;

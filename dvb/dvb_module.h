@@ -31,6 +31,8 @@ dvb_err dvb_module_add_block(dvb_module *m, uint16_t blockNumber,
                              const uint8_t *data, size_t len);
 
 bool dvb_module_complete(const dvb_module *m);
+/* Whether block blockNumber is already held (or the module complete). */
+bool dvb_module_has_block(const dvb_module *m, uint16_t blockNumber);
 /* The module's content once complete (decompressed), else NULL.
  * Borrowed: retain it to keep it past the module. */
 dvb_blob *dvb_module_blob(const dvb_module *m);

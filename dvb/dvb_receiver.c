@@ -657,12 +657,51 @@ static void handle_ddb(dvb_receiver *r, const dvb_dsmcc_msg *m)
     early_keep(r, &ddb);
 }
 
+/* Whether a DDB section, by its header alone, carries a block already
+ * held: a module of that downloadId, id and version that is complete or
+ * has the block.  Such a section is the carousel's next cycle and is
+ * dropped before its CRC is computed (most sections of a looping
+ * carousel are).  A damaged header can only make it look like a block
+ * already held, i.e. drop a section that its CRC would have dropped. */
+static bool ddb_already_held(const dvb_receiver *r, const uint8_t *sec,
+                             size_t len)
+{
+    /* section header 8, dsmccDownloadDataHeader 12 (13818-6 7.2), then
+     * adaptation bytes, then moduleId, moduleVersion, reserved,
+     * blockNumber (7.3.8). */
+    if (len < 20)
+        return false;
+    size_t at = 20u + sec[17];
+    if (len < at + 6)
+        return false;
+    uint32_t downloadId = ((uint32_t)sec[12] << 24) |
+                          ((uint32_t)sec[13] << 16) |
+                          ((uint32_t)sec[14] << 8) | sec[15];
+    uint16_t moduleId = (uint16_t)((sec[at] << 8) | sec[at + 1]);
+    uint8_t version = sec[at + 2];
+    uint16_t block = (uint16_t)((sec[at + 4] << 8) | sec[at + 5]);
+    for (size_t i = 0; i < r->ndiis; i++) {
+        const dii_state *d = &r->diis[i];
+        if (d->downloadId != downloadId)
+            continue;
+        for (size_t k = 0; k < d->nmods; k++) {
+            const dvb_dii_module *mi = dvb_module_info(d->mods[k]);
+            if (mi->moduleId == moduleId)
+                return mi->moduleVersion == version &&
+                       dvb_module_has_block(d->mods[k], block);
+        }
+    }
+    return false;
+}
+
 static void on_section(void *ud, int pid, const uint8_t *sec, size_t len)
 {
     dvb_receiver *r = ud;
     (void)pid;
     if (len < 1 || (sec[0] != DVB_TID_DSMCC_UN && sec[0] != DVB_TID_DSMCC_DDB))
         return;                /* stream descriptors, datagrams, others */
+    if (sec[0] == DVB_TID_DSMCC_DDB && ddb_already_held(r, sec, len))
+        return;
     dvb_dsmcc_section s;
     dvb_err e = dvb_dsmcc_section_parse(sec, len, &s);
     if (e) {
