@@ -1,6 +1,6 @@
 /*
  * Golden images of every kind of screen, in English and Welsh, in normal
- * and large text: the TV with the "Press red" prompt, a menu, a long page
+ * and large text (and once in the high-contrast theme): the TV with the "Press red" prompt, a menu, a long page
  * (its first and second screens), a page with a picture, a council's menu
  * with its contact details, postcode entry by multi-tap and by the
  * on-screen keyboard, the A-Z, search results, settings, the TV alone;
@@ -188,15 +188,17 @@ static const step tour[] = {
     { "exit", "tv" },
 };
 
-static void play(const char *lang, int large)
+static void play(const char *lang, int large, int contrast)
 {
     char name[64], shots[512], set_path[600], keys[2048] = "";
-    snprintf(name, sizeof name, "%s-%s", lang, large ? "large" : "normal");
+    snprintf(name, sizeof name, "%s-%s%s", lang, large ? "large" : "normal",
+             contrast ? "-contrast" : "");
     snprintf(shots, sizeof shots, "%s/%s", tmp_dir, name);
     snprintf(set_path, sizeof set_path, "%s/%s.settings", tmp_dir, name);
     FILE *f = fopen(set_path, "w");
     assert_non_null(f);
-    fprintf(f, "language = %s\ntext = %s\n", lang, large ? "large" : "normal");
+    fprintf(f, "language = %s\ntext = %s\ncontrast = %s\n", lang,
+            large ? "large" : "normal", contrast ? "high" : "standard");
     assert_int_equal(fclose(f), 0);
     for (size_t i = 0; i < sizeof tour / sizeof tour[0]; i++) {
         strcat(keys, i ? "," : "");
@@ -226,10 +228,12 @@ static void play(const char *lang, int large)
     }
 }
 
-static void test_en_normal(void **state) { (void)state; play("en", 0); }
-static void test_cy_normal(void **state) { (void)state; play("cy", 0); }
-static void test_en_large(void **state) { (void)state; play("en", 1); }
-static void test_cy_large(void **state) { (void)state; play("cy", 1); }
+static void test_en_normal(void **state) { (void)state; play("en", 0, 0); }
+static void test_cy_normal(void **state) { (void)state; play("cy", 0, 0); }
+static void test_en_large(void **state) { (void)state; play("en", 1, 0); }
+static void test_cy_large(void **state) { (void)state; play("cy", 1, 0); }
+/* The high-contrast theme, with the longer Welsh texts at the large size. */
+static void test_cy_large_contrast(void **state) { (void)state; play("cy", 1, 1); }
 
 /* Loading and the update notice, drawn as the app draws them. */
 static void on_overflow(void *ud, const char *what, int len, int x, int y, int w, int h)
@@ -306,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_cy_normal),
         cmocka_unit_test(test_en_large),
         cmocka_unit_test(test_cy_large),
+        cmocka_unit_test(test_cy_large_contrast),
         cmocka_unit_test(test_loading_and_notice),
     };
     return cmocka_run_group_tests_name("ui_golden", tests, setup, teardown);
