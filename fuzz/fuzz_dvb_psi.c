@@ -5,6 +5,10 @@
  * carousel signalling, PMT updates that move or drop the carousel, and
  * the service-name conversion, rather than dying at the CRC.
  *
+ * A first byte with its top bit set gives the receiver the carousel PID
+ * (0x0200) instead, so that DSM-CC records (DSI, DII, DDB with right
+ * CRCs) reach acquisition, updates, ceilings and the tree directly.
+ *
  * Input: records of [kind][version][length][bytes...]; kind picks the
  * table and PID (PAT on 0, PMT on 0x100, SDT on 0x11, DSM-CC 0x3B/0x3C on
  * the PID the last PMT bytes named, or 0x200), version the
@@ -54,6 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .pid = -1, .service_id = -1, .carousel_id = -1,
         .max_module_bytes = 1 << 16, .max_store_bytes = 1 << 18,
     };
+    if (size && (data[0] & 0x80)) {
+        cfg.pid = 0x200;
+        data++;
+        size--;
+    }
     dvb_receiver *r;
     if (dvb_receiver_create(&cfg, &r) != DVB_OK)
         return 0;
