@@ -460,13 +460,11 @@ static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
         r->rejected_tid = m->transactionId;
         dvb_dii_clear(&dii);
         stream_error(r, false, msg, DVB_ELIMIT);
-        if (strcmp(why, "too many DIIs") != 0) {
-            /* The carousel does not fit: nothing of this version is
-             * published, rather than a tree with holes. */
-            r->over_limit = true;
-            r->over_limit_tid = m->transactionId;
-            emit(r, DVB_EV_OVER_LIMIT, msg, m->transactionId);
-        }
+        /* The carousel does not fit: nothing of this version is
+         * published, rather than a tree with holes. */
+        r->over_limit = true;
+        r->over_limit_tid = m->transactionId;
+        emit(r, DVB_EV_OVER_LIMIT, msg, m->transactionId);
         return;
     }
 

@@ -720,6 +720,36 @@ static void two_dii_carousel(dvb_writer *ts, uint8_t *cc, size_t big)
     two_dii_carousel_opt(ts, cc, big, 1);
 }
 
+/* More DIIs than a receiver holds: refused like a carousel over a
+ * ceiling, once. */
+static void test_too_many_diis(void **state)
+{
+    (void)state;
+    dvb_writer ts, s;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    for (int rep = 0; rep < 2; rep++) {
+        for (uint16_t k = 0; k < 33; k++) {
+            tb_module m[1] = { { (uint16_t)(10 + k), 1, 10, 0, 0 } };
+            dvb_writer_init(&s, 0);
+            tb_dii_section(&s, 0x80000002u + 2u * k, CAROUSEL, BLOCK, m, 1);
+            put_sec(&ts, &cc, &s);
+            dvb_writer_free(&s);
+        }
+    }
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.over_limit, 1);
+    assert_non_null(strstr(ev.last_message, "too many DIIs"));
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_true(p.over_limit);
+    assert_int_equal(p.modules_total, 32);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
 /* References name a DII that never comes: the receiver waits a few
  * cycles (it may be late), then publishes what it has. */
 static void test_missing_dii_given_up(void **state)
@@ -1527,6 +1557,7 @@ int main(void)
         cmocka_unit_test(test_partial_view),
         cmocka_unit_test(test_over_limit_never_half_loaded),
         cmocka_unit_test(test_missing_dii_given_up),
+        cmocka_unit_test(test_too_many_diis),
         cmocka_unit_test(test_big_modules),
         cmocka_unit_test(test_pat_pmt_discovery),
         cmocka_unit_test(test_pmt_other_carousel_ignored),
