@@ -78,6 +78,8 @@ typedef struct {
     uint16_t pid;
     dvbpsi_t *h;
     feeder f;
+    bool has_car;              /* the last PMT version signalled one */
+    dvb_psi_carousel car;
 } program;
 
 struct dvb_psi {
@@ -302,6 +304,12 @@ static void on_pmt(void *data, dvbpsi_pmt_t *pmt)
     }
     uint16_t number = pmt->i_program_number;
     dvbpsi_pmt_delete(pmt);
+    for (unsigned i = 0; i < p->nprogs; i++) {
+        if (p->progs[i].number == number) {
+            p->progs[i].has_car = found;
+            p->progs[i].car = c;
+        }
+    }
     if (found)
         dvb_logf(&p->log, DVB_LOG_INFO,
                  "carousel of service %u on PID 0x%04X",
@@ -479,6 +487,20 @@ static void on_new_subtable(dvbpsi_t *h, uint8_t table_id, uint16_t ext,
         return;
     if (dvbpsi_sdt_attach(h, table_id, ext, on_sdt, p))
         p->sdt_attached = true;
+}
+
+void dvb_psi_reoffer(dvb_psi *p, int except_program)
+{
+    /* libdvbpsi reports a PMT only when its version changes, so the
+     * carousels of the other programs, seen earlier and passed over,
+     * are offered again from what was kept. */
+    for (unsigned i = 0; i < p->nprogs; i++) {
+        const program *pr = &p->progs[i];
+        if (pr->has_car && pr->number != except_program) {
+            dvb_psi_carousel c = pr->car;
+            p->fn(p->ud, pr->number, &c);
+        }
+    }
 }
 
 void dvb_psi_on_names(dvb_psi *p, void (*fn)(void *ud))

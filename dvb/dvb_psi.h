@@ -44,6 +44,10 @@ dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
                        dvb_psi_found_fn fn, void *ud, const dvb_logger *log,
                        dvb_psi **out);
 void dvb_psi_destroy(dvb_psi *p);                   /* NULL is a no-op */
+/* Calls the found callback again for every program whose last PMT
+ * signalled a carousel, except except_program (after the chosen one lost
+ * its carousel). */
+void dvb_psi_reoffer(dvb_psi *p, int except_program);
 /* fn(ud) is called (with create's ud) after each new SDT version. */
 void dvb_psi_on_names(dvb_psi *p, void (*fn)(void *ud));
 

@@ -765,6 +765,9 @@ static void on_found(void *ud, uint16_t program_number,
         r->have_psi_carousel = false;
         r->pid = -1;
         emit(r, DVB_EV_CAROUSEL_LOST, msg, 0);
+        /* Another service of the multiplex may carry one (only when no
+         * service was asked for: the PAT layer tracks just that one). */
+        dvb_psi_reoffer(r->psi, program_number);
         return;
     }
     if (r->have_psi_carousel && c->pid == r->car.pid) {

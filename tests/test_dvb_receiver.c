@@ -1129,6 +1129,7 @@ typedef struct {
     int dbid;                  /* data_broadcast_id 0x0106 */
     int cid;                   /* carousel_identifier CAROUSEL */
     int span;                  /* streams 0x201 (tag 2) and 0x202 (tag 3) */
+    uint16_t program;          /* 0: 7 (PMT on 0x100); 8: PMT on 0x101 */
 } pmt_opts;
 
 static void put_pmt(dvb_writer *ts, uint8_t *cc, const pmt_opts *o)
@@ -1179,10 +1180,11 @@ static void put_pmt(dvb_writer *ts, uint8_t *cc, const pmt_opts *o)
             pmt[n++] = t;
         }
     }
+    uint16_t program = o->program ? o->program : 7;
     dvb_writer s;
     dvb_writer_init(&s, 0);
-    psi_section_v(&s, 0x02, 7, o->version, pmt, n);
-    tb_packetise(ts, 0x100, cc, s.p, s.len);
+    psi_section_v(&s, 0x02, program, o->version, pmt, n);
+    tb_packetise(ts, (uint16_t)(0x100 + program - 7), cc, s.p, s.len);
     dvb_writer_free(&s);
 }
 
@@ -1247,7 +1249,7 @@ static void test_psi_signalling_and_sdt(void **state)
         uint8_t cc0 = 0, cc11 = 0, ccp = 0, cc = 0;
         static const char name[] = "\x15" "Cyngor Sir G\xc3\xa2r";
         put_pat_sdt(&ts, &cc0, &cc11, name, sizeof name - 1);
-        pmt_opts po = { 0, 1, CPID, variant == 0, variant == 1, 0 };
+        pmt_opts po = { 0, 1, CPID, variant == 0, variant == 1, 0, 0 };
         put_pmt(&ts, &ccp, &po);
         g_pid = CPID;
         cycle_opts o = { .hello = "Hi", .mod2_version = 1,
@@ -1375,7 +1377,7 @@ static void test_psi_section_lengths(void **state)
     dvb_writer_init(&ts, 0);
     uint8_t cc0 = 0, cc11 = 0, ccp = 0;
     put_pat_sdt(&ts, &cc0, &cc11, "\x15Name", 5);
-    pmt_opts po = { 0, 1, CPID, 1, 1, 0 };
+    pmt_opts po = { 0, 1, CPID, 1, 1, 0, 0 };
     dvb_writer pm;
     dvb_writer_init(&pm, 0);
     put_pmt(&pm, &ccp, &po);
@@ -1434,7 +1436,7 @@ static void test_carousel_spans_pids(void **state)
     dvb_writer_init(&m2, 0);
     uint8_t cc0 = 0, cc11 = 0, ccp = 0, cca = 0, ccb = 0, ccc = 0;
     put_pat_sdt(&ts, &cc0, &cc11, NULL, 0);
-    pmt_opts po = { 0, 1, CPID, 1, 1, 1 };
+    pmt_opts po = { 0, 1, CPID, 1, 1, 1, 0 };
     put_pmt(&ts, &ccp, &po);
     tb_binding root[] = { { "hello.txt", "fil", 2, 3 } };
     tb_biop_dir(&m1, "srg", 1, CAROUSEL, 0x80000002u, root, 1);
@@ -1470,6 +1472,55 @@ static void test_carousel_spans_pids(void **state)
     dvb_writer_free(&m2);
 }
 
+/* Two services with a carousel each: the first found is used; when its
+ * PMT drops the carousel, the other service's is taken. */
+static void test_other_service_after_loss(void **state)
+{
+    (void)state;
+    dvb_writer ts, s;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc0 = 0, cc7 = 0, cc8 = 0, cca = 0, ccb = 0;
+    static const uint8_t pat[] = { 0x00, 0x07, 0xE1, 0x00,
+                                   0x00, 0x08, 0xE1, 0x01 };
+    dvb_writer_init(&s, 0);
+    psi_section(&s, 0x00, 1, pat, sizeof pat);
+    tb_packetise(&ts, 0, &cc0, s.p, s.len);
+    dvb_writer_free(&s);
+    put_pmt(&ts, &cc7, &(pmt_opts){ 0, 1, CPID, 1, 1, 0, 7 });
+    put_pmt(&ts, &cc8, &(pmt_opts){ 0, 1, 0x300, 1, 1, 0, 8 });
+    cycle_opts o7 = { .hello = "Seven", .mod2_version = 1,
+                      .dii_tid = 0x80000002u };
+    cycle_opts o8 = { .hello = "Eight", .mod2_version = 1,
+                      .dii_tid = 0x80000002u };
+    g_pid = CPID;
+    put_cycle(&ts, &cca, &o7);
+    g_pid = 0x300;
+    put_cycle(&ts, &ccb, &o8);
+    events ev;
+    dvb_receiver *r = make_psi_rx(&ev);
+    push_all(r, &ts);
+    assert_int_equal(ev.ready, 1);
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.service_id, 7);
+    put_pmt(&ts, &cc7, &(pmt_opts){ 1, 0, 0, 0, 0, 0, 7 });
+    g_pid = 0x300;
+    put_cycle(&ts, &ccb, &o8);
+    g_pid = CPID;
+    push_all(r, &ts);
+    assert_int_equal(ev.lost, 1);
+    assert_int_equal(ev.found, 2);
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.service_id, 8);
+    assert_int_equal(p.pid, 0x300);
+    assert_int_equal(ev.ready, 2);
+    dvb_store *st = dvb_receiver_store(r);
+    expect_file(st, "/hello.txt", "Eight");
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+}
+
 /* A new PMT version moves the carousel to another PID, then drops it. */
 static void test_pmt_update_retargets(void **state)
 {
@@ -1478,7 +1529,7 @@ static void test_pmt_update_retargets(void **state)
     dvb_writer_init(&ts, 0);
     uint8_t cc0 = 0, cc11 = 0, ccp = 0, cca = 0, ccb = 0;
     put_pat_sdt(&ts, &cc0, &cc11, NULL, 0);
-    pmt_opts po = { 0, 1, CPID, 1, 1, 0 };
+    pmt_opts po = { 0, 1, CPID, 1, 1, 0, 0 };
     put_pmt(&ts, &ccp, &po);
     cycle_opts o = { .hello = "Here", .mod2_version = 1,
                      .dii_tid = 0x80000002u };
@@ -1492,7 +1543,7 @@ static void test_pmt_update_retargets(void **state)
 
     /* Version 1 of the PMT: the carousel is now on 0x0210 (new content
      * there; the old PID keeps sending the old one, which is ignored). */
-    pmt_opts po2 = { 1, 1, 0x210, 1, 1, 0 };
+    pmt_opts po2 = { 1, 1, 0x210, 1, 1, 0, 0 };
     put_pmt(&ts, &ccp, &po2);
     cycle_opts o2 = o;
     o2.hello = "Moved";
@@ -1513,7 +1564,7 @@ static void test_pmt_update_retargets(void **state)
     expect_file(s2, "/hello.txt", "Moved");
 
     /* Version 2: no carousel any more.  The last store stays. */
-    pmt_opts po3 = { 2, 0, 0, 0, 0, 0 };
+    pmt_opts po3 = { 2, 0, 0, 0, 0, 0, 0 };
     put_pmt(&ts, &ccp, &po3);
     g_pid = 0x210;
     put_cycle(&ts, &ccb, &o2);
@@ -1525,7 +1576,7 @@ static void test_pmt_update_retargets(void **state)
     assert_ptr_equal(s3, s2);
 
     /* Version 3: back on 0x0210. */
-    put_pmt(&ts, &ccp, &(pmt_opts){ 3, 1, 0x210, 1, 1, 0 });
+    put_pmt(&ts, &ccp, &(pmt_opts){ 3, 1, 0x210, 1, 1, 0, 0 });
     o2.hello = "Back";
     o2.mod2_version = 3;
     o2.dii_tid = 0x80020002u;
@@ -1567,6 +1618,7 @@ int main(void)
         cmocka_unit_test(test_psi_section_lengths),
         cmocka_unit_test(test_carousel_spans_pids),
         cmocka_unit_test(test_pmt_update_retargets),
+        cmocka_unit_test(test_other_service_after_loss),
         cmocka_unit_test(test_garbage_and_corruption),
         cmocka_unit_test(test_bad_arguments),
     };
