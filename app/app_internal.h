@@ -137,6 +137,8 @@ void app_content_updated(app *a);
 void app_apply_settings(app *a);
 /* Write DIR/NNN-name.png (or 000-start.png with k == UI_KEY_NONE). */
 void app_screenshot(app *a, ui_key k);
+/* Write DIR/NNN-update.png after a content update (testers see the notice). */
+void app_screenshot_update(app *a);
 void app_free_screen(app *a);
 
 #endif

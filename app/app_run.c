@@ -157,8 +157,10 @@ static void take_store(app *a)
     app_content_destroy(old);
     if (!a->started)
         start(a);
-    else
+    else {
         app_content_updated(a);
+        app_screenshot_update(a);
+    }
 }
 
 /* Read and push one chunk, within the pacing budget. */
@@ -264,9 +266,11 @@ static int reading(const app *a)
     return a->rx && !a->eof;
 }
 
+/* Played to the end, a final "wait" included (a headless run may wait
+ * for something to arrive). */
 static int script_done(const app *a)
 {
-    return a->step >= a->opt->script.n;
+    return a->step >= a->opt->script.n && a->now >= a->step_due;
 }
 
 static int next_timeout(app *a)

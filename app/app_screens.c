@@ -698,10 +698,15 @@ void app_content_updated(app *a)
     /* Keep the viewer's place if it is still there; otherwise go back to
      * the nearest screen that is, and say so. */
     int gone = 0;
+    char was[APP_NAV_PATH_MAX + 1];
+    snprintf(was, sizeof was, "%s", app_nav_top(a->nav)->path);
     while (app_nav_depth(a->nav) > 1 && !frame_exists(a, app_nav_top(a->nav)->path)) {
         app_nav_pop(a->nav);
         gone = 1;
     }
+    if (a->opt->verbose)
+        app_log(a, gone ? "update: %s has gone, showing %s" : "update: %s%s is still there",
+                was, gone ? app_nav_top(a->nav)->path : "");
     set_notice(a, gone ? S_PAGE_GONE : S_UPDATED);
     app_render(a);
 }
@@ -1105,6 +1110,16 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
+static void write_shot(app *a, const char *name)
+{
+    const char *dir = a->opt->screenshots;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%03u-%s.png", dir, ++a->shot_no, name);
+    ui_err e = ui_screenshot_png(a->ui, path);
+    if (e != UI_OK)
+        app_log(a, "%s: %s", path, ui_strerror(e));
+}
+
 void app_screenshot(app *a, ui_key k)
 {
     const char *dir = a->opt->screenshots;
@@ -1114,12 +1129,19 @@ void app_screenshot(app *a, ui_key k)
         app_log(a, "%s: %s", dir, strerror(errno));
         return;
     }
+    if (k != UI_KEY_NONE) {
+        write_shot(a, ui_key_name(k));
+        return;
+    }
     char path[1100];
-    if (k == UI_KEY_NONE)
-        snprintf(path, sizeof path, "%s/000-start.png", dir);
-    else
-        snprintf(path, sizeof path, "%s/%03u-%s.png", dir, ++a->shot_no, ui_key_name(k));
+    snprintf(path, sizeof path, "%s/000-start.png", dir);
     ui_err e = ui_screenshot_png(a->ui, path);
     if (e != UI_OK)
         app_log(a, "%s: %s", path, ui_strerror(e));
+}
+
+void app_screenshot_update(app *a)
+{
+    if (a->opt->screenshots && a->started)
+        write_shot(a, "update");
 }

@@ -273,6 +273,97 @@ static void test_local_journey_in_welsh(void **state)
     check_shot_safe(shots, "002-ok.png", "tests/golden/journey-council-cy.png");
 }
 
+/* ---- live updates ---- */
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Two versions of a small service: in the second, page A has new text
+ * and page B is gone. */
+static void make_versions(char *both_ts, size_t n)
+{
+    char v1[600], v2[600], cmd[4096], out[16384];
+    snprintf(v1, sizeof v1, "%s/upd-v1", tmp_dir);
+    snprintf(v2, sizeof v2, "%s/upd-v2", tmp_dir);
+    const char *dirs[2] = { v1, v2 };
+    for (int i = 0; i < 2; i++) {
+        char sub[700];
+        snprintf(sub, sizeof sub, "%s/pages", dirs[i]);
+        assert_int_equal(mkdir(dirs[i], 0777), 0);
+        assert_int_equal(mkdir(sub, 0777), 0);
+        write_text(dirs[i], "manifest.json",
+                   "{\"format\":2,\"service\":\"civictv\",\"version\":\"t\","
+                   "\"languages\":[\"en\",\"cy\"],\"title\":{\"en\":\"Updates\"},"
+                   "\"root\":\"root.json\"}");
+    }
+    write_text(v1, "root.json",
+               "{\"type\":\"menu\",\"title\":{\"en\":\"Updates\"},\"items\":["
+               "{\"label\":{\"en\":\"Page A\"},\"target\":\"pages/a.json\"},"
+               "{\"label\":{\"en\":\"Page B\"},\"target\":\"pages/b.json\"}]}");
+    write_text(v1, "pages/a.json",
+               "{\"type\":\"page\",\"title\":{\"en\":\"Page A\"},"
+               "\"body\":{\"en\":\"The first version of page A.\"}}");
+    write_text(v1, "pages/b.json",
+               "{\"type\":\"page\",\"title\":{\"en\":\"Page B\"},"
+               "\"body\":{\"en\":\"Page B, soon to go.\"}}");
+    write_text(v2, "root.json",
+               "{\"type\":\"menu\",\"title\":{\"en\":\"Updates\"},\"items\":["
+               "{\"label\":{\"en\":\"Page A\"},\"target\":\"pages/a.json\"},"
+               "{\"label\":{\"en\":\"Page C\"},\"target\":\"pages/a.json\"}]}");
+    write_text(v2, "pages/a.json",
+               "{\"type\":\"page\",\"title\":{\"en\":\"Page A\"},"
+               "\"body\":{\"en\":\"The *second* version of page A.\"}}");
+    /* The first version runs long enough (null packets at 1 Mbit/s) that
+     * the app has started and had its keys before the second arrives. */
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv-carousel build %s -o %s/v1.ts --ts-bitrate 1M "
+             "--carousel-bitrate 200k --duration 3 && "
+             "%s/civictv-carousel update %s/v1.ts.state %s -o %s/v2.ts && "
+             "cat %s/v1.ts %s/v2.ts > %s/both.ts",
+             build_dir, v1, tmp_dir, build_dir, tmp_dir, v2, tmp_dir, tmp_dir, tmp_dir,
+             tmp_dir);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("%s\n%s", cmd, out);
+    snprintf(both_ts, n, "%s/both.ts", tmp_dir);
+}
+
+/* An update while the viewer reads: the page stays, with a notice; an
+ * update that removes the page: back to the menu, saying so. */
+static void test_update_keeps_place(void **state)
+{
+    (void)state;
+    char ts[700], cmd[4096], out[16384], shots[600];
+    make_versions(ts, sizeof ts);
+    const char *runs[2][3] = {
+        { "kept", "red,ok,wait 4000", "tests/golden/update-page-kept.png" },
+        { "gone", "red,down,ok,wait 4000", "tests/golden/update-page-gone.png" },
+    };
+    for (int i = 0; i < 2; i++) {
+        snprintf(shots, sizeof shots, "%s/update-%s", tmp_dir, runs[i][0]);
+        snprintf(cmd, sizeof cmd,
+                 "%s/civictv --headless -v --settings %s/upd.settings --screenshots %s "
+                 "--keys '%s' %s", build_dir, tmp_dir, shots, runs[i][1], ts);
+        int rc = run(cmd, out, sizeof out);
+        if (rc != 0)
+            fail_msg("civictv exited %d:\n%s", rc, out);
+        const char *want = i == 0 ? "update: pages/a.json is still there"
+                                  : "update: pages/b.json has gone, showing root.json";
+        if (!strstr(out, want))
+            fail_msg("no \"%s\" in:\n%s", want, out);
+        char file[700];
+        snprintf(file, sizeof file, "%03d-update.png", i == 0 ? 3 : 4);
+        check_shot_safe(shots, file, runs[i][2]);
+    }
+}
+
 /* Write a damaged stream: the first `keep` bytes of the sample, then
  * `noise` pseudo-random bytes (fixed seed, so a failure can be replayed). */
 static void write_damaged(const char *path, size_t keep, size_t noise)
@@ -341,6 +432,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_root_menu_and_page),
         cmocka_unit_test(test_local_journey_in_welsh),
+        cmocka_unit_test(test_update_keeps_place),
         cmocka_unit_test(test_bad_streams_fail_cleanly),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);
