@@ -273,6 +273,50 @@ static void test_local_journey_in_welsh(void **state)
     check_shot_safe(shots, "002-ok.png", "tests/golden/journey-council-cy.png");
 }
 
+/* Privacy and the prompt: the prompt hides itself; after the idle time
+ * the app is back on TV, and Red then starts again from the top. */
+static void test_prompt_and_idle_timeout(void **state)
+{
+    (void)state;
+    char cmd[2048], out[16384], shots[600];
+    snprintf(shots, sizeof shots, "%s/idle", tmp_dir);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --idle-timeout 1 --settings %s/idle.settings "
+             "--screenshots %s --keys 'wait 6500,down,red,3,ok,wait 1500,down,red' %s",
+             build_dir, tmp_dir, shots, sample_ts);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("civictv exited %d:\n%s", rc, out);
+    check_shot(shots, "001-down.png", "tests/golden/tv.png");        /* prompt gone */
+    check_shot_safe(shots, "004-ok.png", "tests/golden/menu-bins.png");
+    check_shot(shots, "005-down.png", "tests/golden/tv.png");        /* idle: TV */
+    check_shot_safe(shots, "006-red.png", "tests/golden/root-menu.png"); /* forgotten */
+}
+
+/* Postcodes that are not postcodes, or that no council covers, are
+ * named on the entry screen; a bad key map stops the program clearly. */
+static void test_postcode_errors_and_bad_keymap(void **state)
+{
+    (void)state;
+    char shots[512];
+    play("pc-bad", NULL, "red,ok,9,9,9,blue", shots, sizeof shots);
+    check_shot_safe(shots, "006-blue.png", "tests/golden/postcode-not-a-postcode.png");
+    play("pc-unknown", NULL, "red,ok,3,3,1,blue", shots, sizeof shots);
+    check_shot_safe(shots, "006-blue.png", "tests/golden/postcode-no-council.png");
+
+    char path[600], cmd[2048], out[4096];
+    snprintf(path, sizeof path, "%s/bad.keymap", tmp_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("box RED = red\ndesktop F9 = purple\n", f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(cmd, sizeof cmd, "%s/civictv --headless --keymap %s %s", build_dir, path,
+             sample_ts);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 1 || !strstr(out, "bad.keymap: line 2: \"purple\" is not a remote key"))
+        fail_msg("bad key map: exit %d:\n%s", rc, out);
+}
+
 /* ---- live updates ---- */
 
 static void write_text(const char *dir, const char *name, const char *text)
@@ -433,6 +477,8 @@ int main(void)
         cmocka_unit_test(test_root_menu_and_page),
         cmocka_unit_test(test_local_journey_in_welsh),
         cmocka_unit_test(test_update_keeps_place),
+        cmocka_unit_test(test_prompt_and_idle_timeout),
+        cmocka_unit_test(test_postcode_errors_and_bad_keymap),
         cmocka_unit_test(test_bad_streams_fail_cleanly),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);
