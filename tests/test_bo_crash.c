@@ -1,0 +1,471 @@
+/*
+ * Crash safety of civictv-backoffice (issue 6, "Durability": a 201 is sent
+ * only after the transaction is committed; Idempotency-Key retries resolve
+ * what a crash left unanswered).
+ *
+ * The real server binary ($CIVICTV_BUILD/civictv-backoffice) runs as a child
+ * process on a SQLite file in a temporary directory, and again on
+ * PostgreSQL when CIVICTV_PG holds a connection string.  Several client
+ * threads, each on its own keep-alive libcurl handle, create payments, each
+ * request with its own Idempotency-Key and its own reference.  The server
+ * is killed with SIGKILL in the middle of the load, three times over, and
+ * restarted on the same database each time.
+ *
+ * What is asserted, after each restart:
+ *  1. Before the kill every answer was a 201 (a client stops at its first
+ *     transport failure, so each thread has at most one unanswered key).
+ *  2. Every payment a client got a 201 for is in the database: GET
+ *     /v1/payments/ID answers 200 with that payment's reference and amount.
+ *  3. Nothing else was stored: read straight from the database, every
+ *     CRASH- payment's reference is a key some client sent, each reference
+ *     occurs at most once, and the payments beyond those answered 201 are at
+ *     most the unanswered (in-flight) requests, one per thread.
+ *  4. Retrying every key of the round with the same body yields a 201 whose
+ *     payment_id is the one the client saw (a replay) for answered keys; for
+ *     unanswered keys it is either the payment committed before the kill
+ *     (a replay) or a new one, after the dead server's in-flight claim has
+ *     lapsed (--idem-lease 1; 409 until then).
+ *  5. At the end the database holds exactly one payment per distinct key
+ *     sent, and the set of their ids is exactly the set of ids that clients
+ *     received in 201 answers (before the kill or on retry).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoffice/bo_store.h"
+
+enum { THREADS = 6, PER_THREAD = 400, ROUNDS = 3 };
+
+static char g_spec[1024];
+static char g_dir[64];
+static const char *g_key = "tv-northshire-sample";
+
+/* ---- HTTP ---- */
+
+typedef struct {
+    long status;
+    char *body;
+    size_t len;
+} res_t;
+
+static size_t on_body(char *p, size_t s, size_t n, void *u)
+{
+    res_t *r = u;
+    char *b = realloc(r->body, r->len + s * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->len, p, s * n);
+    r->len += s * n;
+    b[r->len] = '\0';
+    r->body = b;
+    return s * n;
+}
+
+/* One request on handle c (kept alive between calls); status -1 when the
+ * connection failed or broke. */
+static long http(CURL *c, const char *base, const char *method, const char *path,
+                 const char *idem, const char *body, res_t *r)
+{
+    memset(r, 0, sizeof *r);
+    char url[512], line[320];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    struct curl_slist *h = NULL;
+    snprintf(line, sizeof line, "Authorization: Bearer %s", g_key);
+    h = curl_slist_append(h, line);
+    if (idem) {
+        snprintf(line, sizeof line, "Idempotency-Key: %s", idem);
+        h = curl_slist_append(h, line);
+    }
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L); /* a hang fails the test, not a measure */
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    else
+        r->status = -1;
+    curl_slist_free_all(h);
+    return r->status;
+}
+
+static void res_free(res_t *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static char *json_str(const res_t *r, const char *name)
+{
+    cJSON *o = cJSON_Parse(r->body ? r->body : "");
+    cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
+    char *s = NULL;
+    if (cJSON_IsString(x))
+        s = strdup(x->valuestring);
+    else if (cJSON_IsNumber(x)) {
+        char n[32];
+        snprintf(n, sizeof n, "%.0f", x->valuedouble);
+        s = strdup(n);
+    }
+    cJSON_Delete(o);
+    return s;
+}
+
+/* ---- the server process ---- */
+
+static const char *server_binary(void)
+{
+    static char path[512];
+    const char *b = getenv("CIVICTV_BUILD");
+    snprintf(path, sizeof path, "%s/civictv-backoffice", b ? b : "build");
+    return access(path, X_OK) == 0 ? path : NULL;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &l) != 0)
+        fail_msg("no free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Starts the binary on a free port and waits until /health answers. */
+static pid_t spawn_server(char *base, size_t cap)
+{
+    const char *bin = server_binary();
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", free_port());
+    snprintf(base, cap, "http://127.0.0.1:%s", ps);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(bin, bin, "--port", ps, "--database", g_spec, "--seed", "sample",
+              "--idem-lease", "1", "--threads", "4", (char *)NULL);
+        _exit(127);
+    }
+    CURL *c = curl_easy_init();
+    for (int i = 0; i < 600; i++) {
+        res_t r;
+        long st = http(c, base, "GET", "/health", NULL, NULL, &r);
+        res_free(&r);
+        if (st == 200) {
+            curl_easy_cleanup(c);
+            return pid;
+        }
+        int ws;
+        if (waitpid(pid, &ws, WNOHANG) == pid)
+            fail_msg("%s exited during start-up", bin);
+        usleep(50 * 1000); /* waiting for start-up, not a timed assertion */
+    }
+    curl_easy_cleanup(c);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("%s did not start", bin);
+    return -1;
+}
+
+/* ---- the database, read directly ---- */
+
+/* Every payment whose reference starts with CRASH-: id and reference. */
+static bo_rows *crash_rows(void)
+{
+    bo_store_cfg sc = { .spec = g_spec, .pool_size = 1 };
+    bo_store *s = NULL;
+    char err[512];
+    if (bo_store_open(&sc, &s, err, sizeof err) != BO_STORE_OK)
+        fail_msg("opening %s: %s", g_spec, err);
+    bo_db *db = bo_store_acquire(s);
+    bo_rows *rows = NULL;
+    if (bo_db_exec(db, "SELECT id, reference, amount FROM payments "
+                       "WHERE reference LIKE 'CRASH-%' ORDER BY reference", 0, NULL, &rows)
+        != BO_STORE_OK)
+        fail_msg("counting payments: %s", bo_db_errmsg(db));
+    bo_store_release(s, db);
+    bo_store_close(s);
+    return rows;
+}
+
+/* ---- the load ---- */
+
+typedef struct {
+    int round, thread;
+    const char *base;
+    volatile int *stop;
+    int n;                       /* keys sent (the last may be unanswered) */
+    long status[PER_THREAD];     /* answer before the kill; -1: none */
+    char id[PER_THREAD][40];     /* payment_id of a 201 */
+} client_t;
+
+static void key_of(int round, int t, int i, char *key, size_t kcap, char *body, size_t bcap)
+{
+    snprintf(key, kcap, "crash-%d-%d-%d", round, t, i);
+    snprintf(body, bcap, "{\"amount\":%d,\"reference\":\"CRASH-%d-%d-%d\","
+             "\"description\":\"Crash test\",\"language\":\"en\"}", 100 + i, round, t, i);
+}
+
+static void *client_run(void *arg)
+{
+    client_t *c = arg;
+    CURL *h = curl_easy_init();
+    for (int i = 0; i < PER_THREAD && !*c->stop; i++) {
+        char key[64], body[160];
+        key_of(c->round, c->thread, i, key, sizeof key, body, sizeof body);
+        c->id[i][0] = '\0';
+        res_t r;
+        http(h, c->base, "POST", "/v1/payments", key, body, &r);
+        c->status[i] = r.status;
+        if (r.status == 201) {
+            char *id = json_str(&r, "payment_id");
+            snprintf(c->id[i], sizeof c->id[i], "%s", id ? id : "");
+            free(id);
+        }
+        __atomic_store_n(&c->n, i + 1, __ATOMIC_RELEASE);
+        res_free(&r);
+        if (c->status[i] != 201)
+            break; /* the server is gone (or answered wrongly: checked later) */
+    }
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* Is id among the ids clients were given? */
+static int id_known(char (*ids)[40], int n, const char *id)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+static void crash_rounds(void)
+{
+    if (!server_binary()) {
+        fprintf(stderr, "test_bo_crash: no %s/civictv-backoffice; build the programs first\n",
+                getenv("CIVICTV_BUILD") ? getenv("CIVICTV_BUILD") : "build");
+        skip();
+    }
+    /* Every id any client received in a 201, over all rounds. */
+    int seen_cap = ROUNDS * THREADS * PER_THREAD, seen_n = 0, keys_total = 0;
+    char (*seen)[40] = calloc((size_t)seen_cap, 40);
+    client_t *cl = calloc(THREADS, sizeof *cl);
+    assert_non_null(seen);
+    assert_non_null(cl);
+    char base[64];
+    pid_t pid = spawn_server(base, sizeof base);
+    for (int round = 0; round < ROUNDS; round++) {
+        volatile int stop = 0;
+        pthread_t th[THREADS];
+        memset(cl, 0, THREADS * sizeof *cl);
+        for (int t = 0; t < THREADS; t++) {
+            cl[t].round = round;
+            cl[t].thread = t;
+            cl[t].base = base;
+            cl[t].stop = &stop;
+            assert_int_equal(pthread_create(&th[t], NULL, client_run, &cl[t]), 0);
+        }
+        /* Kill at a different depth of the load each round. */
+        int want = 60 + 90 * round;
+        for (;;) {
+            int done = 0;
+            for (int t = 0; t < THREADS; t++)
+                done += __atomic_load_n(&cl[t].n, __ATOMIC_ACQUIRE);
+            if (done >= want)
+                break;
+            usleep(1000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        stop = 1;
+        for (int t = 0; t < THREADS; t++)
+            pthread_join(th[t], NULL);
+
+        /* (1) Only the last key of each client may be unanswered. */
+        int answered = 0, unanswered = 0, sent = 0;
+        for (int t = 0; t < THREADS; t++) {
+            sent += cl[t].n;
+            for (int i = 0; i < cl[t].n; i++) {
+                if (cl[t].status[i] == 201) {
+                    answered++;
+                    assert_true(cl[t].id[i][0] != '\0');
+                } else if (cl[t].status[i] == -1 && i == cl[t].n - 1) {
+                    unanswered++;
+                } else {
+                    fail_msg("round %d client %d request %d: status %ld before the kill",
+                             round, t, i, cl[t].status[i]);
+                }
+            }
+        }
+        keys_total += sent;
+        assert_true(answered > 0);
+
+        pid = spawn_server(base, sizeof base);
+        CURL *h = curl_easy_init();
+
+        /* (2) Every 201 is there, as it was answered. */
+        for (int t = 0; t < THREADS; t++)
+            for (int i = 0; i < cl[t].n; i++) {
+                if (cl[t].status[i] != 201)
+                    continue;
+                char path[96], key[64], body[160], ref[48], amount[16];
+                key_of(round, t, i, key, sizeof key, body, sizeof body);
+                snprintf(ref, sizeof ref, "CRASH-%d-%d-%d", round, t, i);
+                snprintf(amount, sizeof amount, "%d", 100 + i);
+                snprintf(path, sizeof path, "/v1/payments/%s", cl[t].id[i]);
+                res_t r;
+                if (http(h, base, "GET", path, NULL, NULL, &r) != 200)
+                    fail_msg("payment %s (%s) answered 201 before the kill is missing: %ld",
+                             cl[t].id[i], ref, r.status);
+                char *got_ref = json_str(&r, "reference"), *got_amount = json_str(&r, "amount");
+                assert_non_null(got_ref);
+                assert_non_null(got_amount);
+                assert_string_equal(got_ref, ref);
+                assert_string_equal(got_amount, amount);
+                free(got_ref);
+                free(got_amount);
+                res_free(&r);
+            }
+
+        /* (3) Nothing else: at most one payment per key sent, and no more
+         * beyond the 201s than there were requests in flight. */
+        bo_rows *rows = crash_rows();
+        int this_round = 0;
+        char prefix[24];
+        snprintf(prefix, sizeof prefix, "CRASH-%d-", round);
+        for (int k = 0; k < rows->nrows; k++) {
+            const char *ref = bo_rows_get(rows, k, 1);
+            if (k > 0)
+                assert_string_not_equal(ref, bo_rows_get(rows, k - 1, 1));
+            if (strncmp(ref, prefix, strlen(prefix)) != 0)
+                continue;
+            this_round++;
+            int t = -1, i = -1;
+            if (sscanf(ref + strlen(prefix), "%d-%d", &t, &i) != 2 || t < 0 || t >= THREADS ||
+                i < 0 || i >= cl[t].n)
+                fail_msg("payment %s has a reference no client sent", ref);
+        }
+        bo_rows_free(rows);
+        assert_true(this_round >= answered);
+        assert_true(this_round - answered <= unanswered);
+
+        /* (4) Retrying every key of the round resolves it. */
+        for (int t = 0; t < THREADS; t++)
+            for (int i = 0; i < cl[t].n; i++) {
+                char key[64], body[160];
+                key_of(round, t, i, key, sizeof key, body, sizeof body);
+                res_t r;
+                int tries = 0;
+                /* 409 while the dead server's claim is within its lease;
+                 * the lease is 1 s, so 30 s of retries is far beyond it. */
+                while (http(h, base, "POST", "/v1/payments", key, body, &r) == 409 &&
+                       ++tries < 300) {
+                    res_free(&r);
+                    usleep(100 * 1000);
+                }
+                if (r.status != 201)
+                    fail_msg("retrying %s: %ld %s", key, r.status, r.body ? r.body : "");
+                char *id = json_str(&r, "payment_id");
+                assert_non_null(id);
+                if (cl[t].status[i] == 201)
+                    assert_string_equal(id, cl[t].id[i]); /* a replay, not a new one */
+                assert_true(seen_n < seen_cap);
+                snprintf(seen[seen_n++], 40, "%s", id);
+                free(id);
+                res_free(&r);
+            }
+        curl_easy_cleanup(h);
+        fprintf(stderr, "round %d: %d sent, %d answered 201 before SIGKILL, %d unanswered, "
+                "%d stored before retries\n", round, sent, answered, unanswered, this_round);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+
+    /* (5) One payment per key, and each one a client was given. */
+    bo_rows *rows = crash_rows();
+    assert_int_equal(rows->nrows, keys_total);
+    for (int k = 0; k < rows->nrows; k++)
+        if (!id_known(seen, seen_n, bo_rows_get(rows, k, 0)))
+            fail_msg("payment %s (%s) was never given to a client", bo_rows_get(rows, k, 0),
+                     bo_rows_get(rows, k, 1));
+    bo_rows_free(rows);
+    free(seen);
+    free(cl);
+}
+
+static void t_sqlite(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/bo-crash-XXXXXX");
+    assert_non_null(mkdtemp(g_dir));
+    snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
+    crash_rounds();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void t_postgres(void **state)
+{
+    (void)state;
+    const char *pg = getenv("CIVICTV_PG");
+    if (!pg || !*pg) {
+        fprintf(stderr, "test_bo_crash: CIVICTV_PG is not set: PostgreSQL crash test skipped\n");
+        skip();
+    }
+    snprintf(g_spec, sizeof g_spec, "%s", pg);
+    PGconn *c = PQconnectdb(pg);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("CIVICTV_PG: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, "SET client_min_messages = warning; "
+                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("resetting the test database: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    crash_rounds();
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_sqlite),
+        cmocka_unit_test(t_postgres),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
