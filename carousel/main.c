@@ -431,8 +431,6 @@ static void show_progress(void *ud, const char *stage, uint64_t done,
         bar[i] = i < fill ? '#' : '.';
     bar[40] = '\0';
     fprintf(stderr, "\r%-8s [%s] %3d%%", stage, bar, pct);
-    if (pct >= 100 && !strcmp(stage, "writing"))
-        fputc('\n', stderr);
 }
 
 /* Overhead is the share of the stream that is not module data: section
