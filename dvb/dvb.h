@@ -226,7 +226,8 @@ int dvb_store_is_complete(const dvb_store *s);
  * whose directories, is bound but not arrived (or for any path before the
  * ServiceGateway has), and DVB_ENOENT only when a directory that has
  * arrived has no such name.  Once a complete store exists this returns it
- * (as dvb_receiver_store does).  NULL before the DSI.  Release it. */
+ * (as dvb_receiver_store does).  NULL before the DSI, and while the
+ * carousel is refused for a ceiling (DVB_EV_OVER_LIMIT).  Release it. */
 dvb_store *dvb_receiver_partial_store(dvb_receiver *r);
 
 /* The service's name from the SDT (EN 300 468 5.2.3, service_descriptor

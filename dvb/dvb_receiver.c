@@ -941,8 +941,8 @@ dvb_store *dvb_receiver_partial_store(dvb_receiver *r)
         return NULL;
     if (r->store)
         return dvb_receiver_store(r);
-    if (!r->have_dsi)
-        return NULL;
+    if (!r->have_dsi || r->over_limit)
+        return NULL;           /* an over-limit carousel is not shown at all */
     if (!r->partial || r->partial_dirty) {
         /* Built on demand only: acquisition itself never pays for it. */
         size_t n;

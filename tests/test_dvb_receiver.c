@@ -816,6 +816,7 @@ static void test_over_limit_never_half_loaded(void **state)
     assert_int_equal(ev.over_limit, 1);        /* once, not per cycle */
     assert_non_null(strstr(ev.last_message, "store ceiling"));
     assert_null(dvb_receiver_store(r));
+    assert_null(dvb_receiver_partial_store(r));
     dvb_progress p;
     dvb_receiver_progress(r, &p);
     assert_true(p.over_limit);
