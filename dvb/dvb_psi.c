@@ -13,7 +13,9 @@
  *    DSI;
  *  - stream_identifier_descriptor 0x52 (EN 300 468 6.2.39): the
  *    component_tag that taps' association_tags name (TR 101 202 4.7.7;
- *    ES 202 184 uses them to find modules on other streams).
+ *    ES 202 184 uses them to find modules on other streams);
+ *  - association_tag_descriptor 0x14 (13818-6 11.5.2), which some
+ *    non-UK profiles use instead: the full 16-bit association_tag.
  *
  * One libdvbpsi handle decodes the PAT and one per program decodes its
  * PMT (libdvbpsi handles hold a single table decoder each).  A PAT
@@ -129,6 +131,17 @@ void dvb_psi_es_descriptor(dvb_psi_es_info *info, uint8_t tag,
         }
         break;
     }
+    case 0x14: {
+        /* association_tag_descriptor (13818-6 11.5.2): association_tag,
+         * use, selector...; only the tag matters for finding the PID. */
+        uint16_t at = dvb_read_u16(&r);
+        dvb_read_u16(&r);                      /* use */
+        if (!r.failed && !info->has_association_tag) {
+            info->has_association_tag = true;
+            info->association_tag = at;
+        }
+        break;
+    }
     case 0x52: {
         uint8_t ct = dvb_read_u8(&r);
         if (!r.failed && !info->has_component_tag) {
@@ -166,6 +179,10 @@ bool dvb_psi_es_is_carousel(uint8_t stream_type, const dvb_psi_es_info *info,
 
 int dvb_psi_carousel_tag_pid(const dvb_psi_carousel *c, uint16_t tag)
 {
+    /* An association_tag_descriptor names the tag exactly: it wins. */
+    for (unsigned i = 0; i < c->nassoc; i++)
+        if (c->assoc[i] == tag)
+            return c->assoc_pid[i];
     /* association_tag is 16 bits; component_tag is its low byte
      * (TR 101 202 4.7.7.1). */
     for (unsigned i = 0; i < c->ntags; i++)
@@ -292,6 +309,11 @@ static void on_pmt(void *data, dvbpsi_pmt_t *pmt)
             c.tag[c.ntags] = info.component_tag;
             c.tag_pid[c.ntags] = es->i_pid;
             c.ntags++;
+        }
+        if (info.has_association_tag && c.nassoc < DVB_PSI_MAX_TAGS) {
+            c.assoc[c.nassoc] = info.association_tag;
+            c.assoc_pid[c.nassoc] = es->i_pid;
+            c.nassoc++;
         }
         if (!found && dvb_psi_es_is_carousel(es->i_type, &info,
                                              p->carousel_id)) {

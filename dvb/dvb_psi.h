@@ -29,6 +29,11 @@ typedef struct {
     unsigned ntags;
     uint8_t tag[DVB_PSI_MAX_TAGS];
     uint16_t tag_pid[DVB_PSI_MAX_TAGS];
+    /* association_tag -> elementary_PID from association_tag_descriptors
+     * (0x14, 13818-6 11.5.2), which name the full 16-bit tag. */
+    unsigned nassoc;
+    uint16_t assoc[DVB_PSI_MAX_TAGS];
+    uint16_t assoc_pid[DVB_PSI_MAX_TAGS];
 } dvb_psi_carousel;
 
 /* Called for every version of a wanted program's PMT: c describes the
@@ -86,6 +91,8 @@ typedef struct {
     uint32_t carousel_id;
     bool has_component_tag;
     uint8_t component_tag;
+    bool has_association_tag;
+    uint16_t association_tag;      /* from descriptor 0x14 */
 } dvb_psi_es_info;
 
 void dvb_psi_es_descriptor(dvb_psi_es_info *info, uint8_t tag,

@@ -1168,7 +1168,7 @@ static void put_pmt(dvb_writer *ts, uint8_t *cc, const pmt_opts *o)
         pmt[len_at] = (uint8_t)(0xF0 | (dl >> 8));
         pmt[len_at + 1] = (uint8_t)dl;
     }
-    if (o->span) {
+    if (o->span == 1) {
         for (uint8_t t = 2; t <= 3; t++) {
             uint16_t pid = (uint16_t)(0x1FF + t);
             pmt[n++] = 0x0B;
@@ -1179,6 +1179,25 @@ static void put_pmt(dvb_writer *ts, uint8_t *cc, const pmt_opts *o)
             pmt[n++] = 0x52;
             pmt[n++] = 1;
             pmt[n++] = t;
+        }
+    }
+    if (o->span == 2) {
+        /* association_tag_descriptors (13818-6 11.5.2): tags 0x0102 and
+         * 0x0103, whose low bytes are not component tags anywhere. */
+        for (uint8_t t = 2; t <= 3; t++) {
+            uint16_t pid = (uint16_t)(0x1FF + t);
+            pmt[n++] = 0x0B;
+            pmt[n++] = (uint8_t)(0xE0 | (pid >> 8));
+            pmt[n++] = (uint8_t)pid;
+            pmt[n++] = 0xF0;
+            pmt[n++] = 2 + 5;
+            pmt[n++] = 0x14;
+            pmt[n++] = 5;
+            pmt[n++] = 0x01;                   /* association_tag */
+            pmt[n++] = t;
+            pmt[n++] = 0x01;                   /* use */
+            pmt[n++] = 0x00;
+            pmt[n++] = 0;                      /* selector_byte_length */
         }
     }
     uint16_t program = o->program ? o->program : 7;
@@ -1334,11 +1353,12 @@ static void test_pmt_descriptor_truncations(void **state)
     static const uint8_t dbid[] = { 0x01, 0x06 };
     static const uint8_t cid[] = { 0x00, 0x00, 0x00, 0x4D, 0xAA };
     static const uint8_t ct[] = { 0x07 };
+    static const uint8_t at[] = { 0x01, 0x02, 0x00, 0x01, 0x00 };
     const struct { uint8_t tag; const uint8_t *p; size_t n; } d[] = {
         { 0x66, dbid, sizeof dbid }, { 0x13, cid, sizeof cid },
-        { 0x52, ct, sizeof ct },
+        { 0x52, ct, sizeof ct }, { 0x14, at, sizeof at },
     };
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < 4; k++) {
         for (size_t n = 0; n <= d[k].n; n++) {
             uint8_t *c = malloc(n ? n : 1);
             assert_non_null(c);
@@ -1346,10 +1366,14 @@ static void test_pmt_descriptor_truncations(void **state)
             dvb_psi_es_info info;
             memset(&info, 0, sizeof info);
             dvb_psi_es_descriptor(&info, d[k].tag, c, n);
-            bool whole = n >= (k == 0 ? 2u : k == 1 ? 4u : 1u);
+            static const size_t need[4] = { 2, 4, 1, 4 };
+            bool whole = n >= need[k];
             assert_int_equal(info.has_data_broadcast_id, k == 0 && whole);
             assert_int_equal(info.has_carousel_id, k == 1 && whole);
             assert_int_equal(info.has_component_tag, k == 2 && whole);
+            assert_int_equal(info.has_association_tag, k == 3 && whole);
+            if (k == 3 && whole)
+                assert_int_equal(info.association_tag, 0x0102);
             if (k == 1 && whole)
                 assert_int_equal(info.carousel_id, 0x4D);
             free(c);
@@ -1427,18 +1451,28 @@ static void test_psi_section_lengths(void **state)
 }
 
 /* DSI on the carousel's stream, DII and DDBs on two others found
- * through the taps' association tags and the PMT's component tags. */
+ * through the taps' association tags and the PMT's component tags (or,
+ * second round, association_tag_descriptors). */
+static void spans_pids(int mode);
+
 static void test_carousel_spans_pids(void **state)
 {
     (void)state;
+    spans_pids(1);
+    spans_pids(2);
+}
+
+static void spans_pids(int mode)
+{
     dvb_writer ts, m1, m2, s;
     dvb_writer_init(&ts, 0);
     dvb_writer_init(&m1, 0);
     dvb_writer_init(&m2, 0);
     uint8_t cc0 = 0, cc11 = 0, ccp = 0, cca = 0, ccb = 0, ccc = 0;
     put_pat_sdt(&ts, &cc0, &cc11, NULL, 0);
-    pmt_opts po = { 0, 1, CPID, 1, 1, 1, 0 };
+    pmt_opts po = { 0, 1, CPID, 1, 1, mode, 0 };
     put_pmt(&ts, &ccp, &po);
+    uint16_t tag2 = mode == 2 ? 0x0102 : 2, tag3 = mode == 2 ? 0x0103 : 3;
     tb_binding root[] = { { "hello.txt", "fil", 2, 3 } };
     tb_biop_dir(&m1, "srg", 1, CAROUSEL, 0x80000002u, root, 1);
     tb_biop_file(&m2, 3, "Far away", 8);
@@ -1446,12 +1480,13 @@ static void test_carousel_spans_pids(void **state)
                           { 2, 1, (uint32_t)m2.len, 0, 0 } };
     for (int cycle = 0; cycle < 2; cycle++) {
         dvb_writer_init(&s, 0);
-        tb_dsi_section_tag(&s, 0x80000000u, CAROUSEL, 1, 1, 0x80000002u, 2);
+        tb_dsi_section_tag(&s, 0x80000000u, CAROUSEL, 1, 1, 0x80000002u,
+                           tag2);
         g_pid = CPID;
         put_sec(&ts, &cca, &s);
         dvb_writer_free(&s);
         dvb_writer_init(&s, 0);
-        tb_dii_section_tag(&s, 0x80000002u, CAROUSEL, BLOCK, mods, 2, 3);
+        tb_dii_section_tag(&s, 0x80000002u, CAROUSEL, BLOCK, mods, 2, tag3);
         g_pid = 0x201;
         put_sec(&ts, &ccb, &s);
         dvb_writer_free(&s);
