@@ -239,8 +239,8 @@ static oc_err put_control(playout *p)
     size_t len;
     const uint8_t *s = oc_carousel_dsi(p->car, &len);
     oc_err e = put_section(p, s, len);
-    if (!e) {
-        s = oc_carousel_dii(p->car, &len);
+    for (size_t k = 0; !e && k < oc_carousel_dii_count(p->car); k++) {
+        s = oc_carousel_dii_at(p->car, k, &len);
         e = put_section(p, s, len);
     }
     p->last_ctl = p->slot;

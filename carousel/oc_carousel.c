@@ -51,6 +51,7 @@ typedef struct {
     bool changed;
     uint8_t version;
     uint64_t hash;
+    size_t dii;               /* index of the DII that lists it */
     dvb_writer ddb;           /* every DDB section of the module */
     size_t *ddb_off;          /* n_blocks + 1 offsets into ddb */
     size_t n_blocks;
@@ -59,15 +60,28 @@ typedef struct {
 struct oc_carousel {
     oc_carousel_config cfg;
     oc_carousel_stats st;
-    uint32_t dsi_tid, dii_tid, ior_tid;
+    uint32_t dsi_tid, ior_tid;    /* ior_tid: of the first DII */
     uint32_t next_key, next_module;
     bool changed;
     obj *objs;
     size_t n_objs, cap_objs;
     module *mods;
     size_t n_mods;
-    dvb_writer dsi, dii;
+    dvb_writer dsi;
+    /* DIIs: as many as the modules need (one section each) */
+    size_t n_diis;
+    uint32_t dii_tid[OC_MAX_DIIS];
+    bool dii_changed[OC_MAX_DIIS];
+    dvb_writer dii[OC_MAX_DIIS];
 };
+
+/* The transactionId an IOR names for a module: that of its DII at the
+ * carousel's first build (identification = DII index + 1), kept across
+ * updates so that unchanged objects keep their bytes. */
+static uint32_t ior_tid_of(const oc_carousel *c, size_t dii)
+{
+    return (c->ior_tid & 0xFFFF0000u) | ((uint32_t)(dii + 1) << 1);
+}
 
 void oc_layout_free(oc_layout *l)
 {
@@ -186,7 +200,8 @@ static oc_err make_bindings(const oc_carousel *c, const obj *o,
         b[i].ref.moduleId = c->mods ? c->mods[k->module].id : 0;
         b[i].ref.objectKey = k->key;
         b[i].ref.association_tag = c->cfg.component_tag;
-        b[i].ref.transactionId = c->ior_tid;
+        b[i].ref.transactionId =
+            c->mods ? ior_tid_of(c, c->mods[k->module].dii) : c->ior_tid;
         b[i].ref.timeout = TIMEOUT_NONE;
     }
     *out = b;
@@ -523,7 +538,7 @@ static oc_err make_control(oc_carousel *c)
         .moduleId = c->mods[c->objs[0].module].id,
         .objectKey = c->objs[0].key,
         .association_tag = c->cfg.component_tag,
-        .transactionId = c->ior_tid,
+        .transactionId = ior_tid_of(c, c->mods[c->objs[0].module].dii),
         .timeout = TIMEOUT_NONE,
     };
     dvb_writer ior;
@@ -541,36 +556,42 @@ static oc_err make_control(oc_carousel *c)
                              (uint16_t)(c->dsi_tid & 0xFFFF), 0, 0, 0,
                              msg.p, msg.len);
 
-    oc_dii_module *dm = calloc(c->n_mods, sizeof *dm);
+    oc_dii_module *dm = calloc(c->n_mods ? c->n_mods : 1, sizeof *dm);
     if (!dm && !e)
         e = OC_ENOMEM;
-    for (size_t i = 0; i < c->n_mods && !e; i++) {
-        const module *m = &c->mods[i];
-        dm[i].moduleId = m->id;
-        dm[i].moduleSize = (uint32_t)m->size;
-        dm[i].moduleVersion = m->version;
-        dm[i].moduleTimeOut = TIMEOUT_NONE;
-        dm[i].blockTimeOut = TIMEOUT_NONE;
-        dm[i].minBlockTime = 0;
-        dm[i].association_tag = c->cfg.component_tag;
-        dm[i].compressed = m->compressed;
-        dm[i].original_size = (uint32_t)m->raw_size;
-    }
-    oc_dii dii = {
-        .transactionId = c->dii_tid,
-        .downloadId = c->cfg.carousel_id,
-        .blockSize = c->cfg.block_size,
-        .modules = dm,
-        .n_modules = c->n_mods,
-    };
-    msg.len = 0;
-    if (!e)
+    for (size_t k = 0; k < c->n_diis; k++)
+        dvb_writer_init(&c->dii[k], OC_SECTION_MAX);
+    for (size_t k = 0; k < c->n_diis && !e; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < c->n_mods; i++) {
+            const module *m = &c->mods[i];
+            if (m->dii != k)
+                continue;
+            dm[n].moduleId = m->id;
+            dm[n].moduleSize = (uint32_t)m->size;
+            dm[n].moduleVersion = m->version;
+            dm[n].moduleTimeOut = TIMEOUT_NONE;
+            dm[n].blockTimeOut = TIMEOUT_NONE;
+            dm[n].minBlockTime = 0;
+            dm[n].association_tag = c->cfg.component_tag;
+            dm[n].compressed = m->compressed;
+            dm[n].original_size = (uint32_t)m->raw_size;
+            n++;
+        }
+        oc_dii dii = {
+            .transactionId = c->dii_tid[k],
+            .downloadId = c->cfg.carousel_id,
+            .blockSize = c->cfg.block_size,
+            .modules = dm,
+            .n_modules = n,
+        };
+        msg.len = 0;
         e = oc_dsmcc_dii(&msg, &dii);
-    dvb_writer_init(&c->dii, OC_SECTION_MAX);
-    if (!e)
-        e = oc_dsmcc_section(&c->dii, OC_TID_DSI_DII,
-                             (uint16_t)(c->dii_tid & 0xFFFF), 0, 0, 0,
-                             msg.p, msg.len);
+        if (!e)
+            e = oc_dsmcc_section(&c->dii[k], OC_TID_DSI_DII,
+                                 (uint16_t)(c->dii_tid[k] & 0xFFFF), 0, 0, 0,
+                                 msg.p, msg.len);
+    }
     free(dm);
     dvb_writer_free(&msg);
     return e;
@@ -600,6 +621,56 @@ static void version_module(oc_carousel *c, module *m)
     }
 }
 
+/* DIIs (13818-6 7.3; TR 101 202 4.7.2: a carousel may have several,
+ * each a single section here).  Modules fill the first DII in id order,
+ * counted at the size of a compressed entry so that the choice does not
+ * depend on compression; an update keeps each module in its DII and puts
+ * new ones in the last DII with room, or a new one. */
+static oc_err assign_diis(oc_carousel *c)
+{
+    oc_dii_module worst = { .compressed = true };
+    size_t per = (OC_SECTION_BODY_MAX - oc_dsmcc_dii_fixed_size()) /
+                 oc_dsmcc_dii_module_size(&worst);
+    size_t count[OC_MAX_DIIS] = { 0 };
+    const oc_layout *l = c->cfg.prev;
+    c->n_diis = 1;
+    if (l) {
+        for (size_t k = 0; k < l->n_modules; k++)
+            if (l->modules[k].dii >= OC_MAX_DIIS)
+                return OC_EINVAL;
+        c->n_diis = l->n_diis ? l->n_diis : 1;
+    }
+    for (size_t i = 0; i < c->n_mods; i++) {
+        module *m = &c->mods[i];
+        m->dii = SIZE_MAX;
+        for (size_t k = 0; l && k < l->n_modules; k++)
+            if (l->modules[k].id == m->id)
+                m->dii = l->modules[k].dii;
+        if (m->dii != SIZE_MAX) {
+            if (m->dii >= c->n_diis)
+                c->n_diis = m->dii + 1;
+            count[m->dii]++;
+        }
+    }
+    for (size_t i = 0; i < c->n_mods; i++) {
+        module *m = &c->mods[i];
+        if (m->dii != SIZE_MAX)
+            continue;
+        size_t k = c->n_diis - 1;
+        if (count[k] >= per) {
+            if (c->n_diis >= OC_MAX_DIIS)
+                return OC_EDII;
+            k = c->n_diis++;
+        }
+        m->dii = k;
+        count[k]++;
+    }
+    for (size_t k = 0; k < c->n_diis; k++)
+        if (count[k] > per)
+            return OC_EDII;
+    return OC_OK;
+}
+
 static oc_err build(oc_carousel *c, const oc_tree *tree)
 {
     oc_err e = flatten(c, oc_tree_root(tree), OC_KIND_SRG, "", SIZE_MAX,
@@ -618,14 +689,11 @@ static oc_err build(oc_carousel *c, const oc_tree *tree)
     e = pack(c);
     if (e)
         return e;
-    /* Fail early, before encoding megabytes, when the DII cannot list
-     * every module: each entry is at least as large as an uncompressed
-     * one. */
-    oc_dii_module probe = { 0 };
-    size_t dii = oc_dsmcc_dii_fixed_size() +
-                 c->n_mods * oc_dsmcc_dii_module_size(&probe);
-    if (dii > OC_SECTION_BODY_MAX)
-        return OC_EDII;
+    /* Before encoding megabytes: which DII lists each module (IORs name
+     * it), failing when more DIIs would be needed than allowed. */
+    e = assign_diis(c);
+    if (e)
+        return e;
     uint64_t total = c->st.biop_bytes, done = 0;
     for (size_t i = 0; i < c->n_mods; i++) {
         module *m = &c->mods[i];
@@ -658,30 +726,43 @@ static oc_err build(oc_carousel *c, const oc_tree *tree)
     }
     /* Transaction ids (TR 101 202 4.6.4 / EN 301 192 8.1): a first build
      * uses tid_version; an update keeps the DSI and the IORs' ids and
-     * gives the DII a new one (version + 1, updated flag toggled) when
-     * anything changed, so receivers see the update and re-fetch only
-     * the modules whose moduleVersion moved. */
+     * gives a DII a new one (version + 1, updated flag toggled) when
+     * anything it lists changed, so receivers see the update and
+     * re-fetch only the modules whose moduleVersion moved. */
     const oc_layout *l = c->cfg.prev;
+    for (size_t i = 0; i < c->n_mods; i++)
+        if (c->mods[i].changed)
+            c->dii_changed[c->mods[i].dii] = true;
     if (!l) {
         c->changed = true;
+        for (size_t k = 0; k < c->n_diis; k++)
+            c->dii_tid[k] = OC_TID_MAKE(c->cfg.tid_version, k + 1, 0);
     } else {
         for (size_t k = 0; k < l->n_modules; k++) {
             bool found = false;
             for (size_t i = 0; i < c->n_mods && !found; i++)
                 found = c->mods[i].id == l->modules[k].id;
             c->st.removed_modules += !found;
+            if (!found && l->modules[k].dii < c->n_diis)
+                c->dii_changed[l->modules[k].dii] = true;
         }
         c->changed = c->st.changed_modules || c->st.removed_modules;
         c->dsi_tid = l->dsi_tid;
         c->ior_tid = l->ior_tid;
-        if (c->changed) {
-            uint32_t v = ((l->dii_tid >> 16) + 1u) & 0x3FFFu;
-            c->dii_tid = OC_TID_MAKE(v, (l->dii_tid >> 1) & 0x7FFFu,
-                                     (l->dii_tid & 1u) ^ 1u);
-        } else {
-            c->dii_tid = l->dii_tid;
+        for (size_t k = 0; k < c->n_diis; k++) {
+            if (k >= l->n_diis) {
+                c->dii_tid[k] = OC_TID_MAKE(0, k + 1, 0);
+                continue;
+            }
+            uint32_t t = l->dii_tids[k];
+            if (c->dii_changed[k]) {
+                uint32_t v = ((t >> 16) + 1u) & 0x3FFFu;
+                t = OC_TID_MAKE(v, (t >> 1) & 0x7FFFu, (t & 1u) ^ 1u);
+            }
+            c->dii_tid[k] = t;
         }
     }
+    c->st.diis = c->n_diis;
     return make_control(c);
 }
 
@@ -696,18 +777,21 @@ oc_err oc_carousel_create(const oc_tree *tree, const oc_carousel_config *cfg,
          cfg->compress != OC_COMPRESS_NONE &&
          cfg->compress != OC_COMPRESS_ALL))
         return OC_EINVAL;
-    if (cfg->prev && ((cfg->prev->dii_tid >> 30) != 2u ||
-                      (cfg->prev->ior_tid >> 30) != 2u))
+    if (cfg->prev && ((cfg->prev->ior_tid >> 30) != 2u ||
+                      cfg->prev->n_diis > OC_MAX_DIIS))
         return OC_EINVAL;
+    for (size_t k = 0; cfg->prev && k < cfg->prev->n_diis; k++)
+        if ((cfg->prev->dii_tids[k] >> 30) != 2u)
+            return OC_EINVAL;
     oc_carousel *c = calloc(1, sizeof *c);
     if (!c)
         return OC_ENOMEM;
     c->cfg = *cfg;
     c->dsi_tid = OC_TID_MAKE(cfg->tid_version, 0, 0);
-    c->dii_tid = OC_TID_MAKE(cfg->tid_version, 1, 0);
     /* IORs are written before the DII's final id is known; in an update
      * they keep prev's, so that unchanged directories stay byte-identical. */
-    c->ior_tid = cfg->prev ? cfg->prev->ior_tid : c->dii_tid;
+    c->ior_tid = cfg->prev ? cfg->prev->ior_tid
+                           : OC_TID_MAKE(cfg->tid_version, 1, 0);
     oc_err e = build(c, tree);
     if (e) {
         oc_carousel_destroy(c);
@@ -734,7 +818,8 @@ void oc_carousel_destroy(oc_carousel *c)
     }
     free(c->mods);
     dvb_writer_free(&c->dsi);
-    dvb_writer_free(&c->dii);
+    for (size_t k = 0; k < OC_MAX_DIIS; k++)
+        dvb_writer_free(&c->dii[k]);
     free(c);
 }
 
@@ -744,7 +829,24 @@ void oc_carousel_get_stats(const oc_carousel *c, oc_carousel_stats *st)
 }
 
 uint32_t oc_carousel_dsi_tid(const oc_carousel *c) { return c->dsi_tid; }
-uint32_t oc_carousel_dii_tid(const oc_carousel *c) { return c->dii_tid; }
+uint32_t oc_carousel_dii_tid(const oc_carousel *c) { return c->dii_tid[0]; }
+size_t oc_carousel_dii_count(const oc_carousel *c) { return c->n_diis; }
+
+uint32_t oc_carousel_dii_tid_at(const oc_carousel *c, size_t k)
+{
+    return k < c->n_diis ? c->dii_tid[k] : 0;
+}
+
+const uint8_t *oc_carousel_dii_at(const oc_carousel *c, size_t k,
+                                  size_t *len)
+{
+    if (k >= c->n_diis) {
+        *len = 0;
+        return NULL;
+    }
+    *len = c->dii[k].len;
+    return c->dii[k].p;
+}
 bool oc_carousel_changed(const oc_carousel *c) { return c->changed; }
 
 const uint8_t *oc_carousel_dsi(const oc_carousel *c, size_t *len)
@@ -755,8 +857,8 @@ const uint8_t *oc_carousel_dsi(const oc_carousel *c, size_t *len)
 
 const uint8_t *oc_carousel_dii(const oc_carousel *c, size_t *len)
 {
-    *len = c->dii.len;
-    return c->dii.p;
+    *len = c->dii[0].len;
+    return c->dii[0].p;
 }
 
 size_t oc_carousel_module_count(const oc_carousel *c)
@@ -786,7 +888,10 @@ oc_err oc_carousel_layout(const oc_carousel *c, oc_layout *out)
 {
     memset(out, 0, sizeof *out);
     out->dsi_tid = c->dsi_tid;
-    out->dii_tid = c->dii_tid;
+    out->dii_tid = c->dii_tid[0];
+    out->n_diis = c->n_diis;
+    for (size_t k = 0; k < c->n_diis; k++)
+        out->dii_tids[k] = c->dii_tid[k];
     out->ior_tid = c->ior_tid;
     out->next_key = c->next_key;
     out->next_module = c->next_module;
@@ -813,6 +918,7 @@ oc_err oc_carousel_layout(const oc_carousel *c, oc_layout *out)
         out->modules[m].hash = c->mods[m].hash;
         out->modules[m].size = (uint32_t)c->mods[m].raw_size;
         out->modules[m].first = c->mods[m].first;
+        out->modules[m].dii = (uint8_t)c->mods[m].dii;
     }
     out->n_modules = c->n_mods;
     return OC_OK;

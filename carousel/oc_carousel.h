@@ -13,8 +13,8 @@
  *     Module ids count from 1.
  *  3. Each module is compressed with zlib when asked (auto: only when that
  *     makes it smaller) and announced with a compressed_module_descriptor.
- *  4. One DII lists every module; the DSI carries the ServiceGateway's
- *     IOR; each module is cut into blocks of block_size bytes, one DDB
+ *  4. DIIs list the modules (a second one only when one section cannot
+ *     list them all); the DSI carries the ServiceGateway's IOR; each module is cut into blocks of block_size bytes, one DDB
  *     section per block.
  *
  * Ids: downloadId = carousel_id (EN 301 192 clause 9, TR 101 202 4.7);
@@ -41,6 +41,10 @@ typedef enum {
     OC_COMPRESS_ALL        /* compress every module */
 } oc_compress;
 
+/* DIIs a carousel may have: each lists about 110 modules (one section),
+ * so 32 DIIs carry some 3500 modules; our receiver takes as many. */
+#define OC_MAX_DIIS 32u
+
 /* One object of an earlier build: its path ("" for the ServiceGateway,
  * "menus/root.json" otherwise), objectKey and the module that held it. */
 typedef struct {
@@ -57,6 +61,7 @@ typedef struct {
     uint64_t hash;
     uint32_t size;                /* uncompressed */
     bool first;                   /* holds what the first screen needs */
+    uint8_t dii;                  /* index of the DII that lists it */
 } oc_layout_module;
 
 /* What an update needs from the build before it (the state file): the
@@ -64,7 +69,9 @@ typedef struct {
  * they were in, so a change touches only the modules it must. */
 typedef struct {
     uint32_t dsi_tid;             /* kept: the DSI does not change */
-    uint32_t dii_tid;             /* the last DII's transactionId */
+    uint32_t dii_tid;             /* the first DII's transactionId */
+    uint32_t dii_tids[OC_MAX_DIIS];   /* every DII's, n_diis of them */
+    size_t n_diis;
     uint32_t ior_tid;             /* the transactionId written in IORs */
     uint32_t next_key;            /* first objectKey never used */
     uint32_t next_module;         /* first moduleId never used */
@@ -113,16 +120,18 @@ typedef struct {
     size_t first_modules;         /* modules marked first */
     size_t changed_modules;       /* new or new version (all on a first build) */
     size_t removed_modules;       /* in prev, gone now */
+    size_t diis;                  /* DownloadInfoIndications */
 } oc_carousel_stats;
 
 typedef struct oc_carousel oc_carousel;
 
 /* Build every section.  With cfg->prev, object keys and module ids are
  * those of prev (new objects get new keys and new modules), a module
- * whose bytes changed gets moduleVersion + 1, others keep theirs, and the
+ * whose bytes changed gets moduleVersion + 1, others keep theirs, and a
  * DII gets a new transactionId (version + 1, updated flag toggled) when
- * anything changed; the DSI and the IORs keep prev's ids.  OC_EDII if the modules do not fit one DII,
- * OC_ELIMIT if a module needs more than 65536 blocks. */
+ * anything it lists changed; the DSI and the IORs keep prev's ids.
+ * OC_EDII if the modules need more than OC_MAX_DIIS DIIs, OC_ELIMIT if a
+ * module needs more than 65536 blocks. */
 oc_err oc_carousel_create(const oc_tree *tree, const oc_carousel_config *cfg,
                           oc_carousel **out);
 void oc_carousel_destroy(oc_carousel *c);             /* NULL is a no-op */
@@ -132,9 +141,15 @@ void oc_carousel_get_stats(const oc_carousel *c, oc_carousel_stats *st);
 uint32_t oc_carousel_dsi_tid(const oc_carousel *c);
 uint32_t oc_carousel_dii_tid(const oc_carousel *c);
 
-/* The DSI and DII sections (table_id 0x3B), CRC included. */
+/* The DSI and DII sections (table_id 0x3B), CRC included.
+ * oc_carousel_dii is the first DII; a carousel of many modules has
+ * oc_carousel_dii_count of them (identification 1, 2, ...). */
 const uint8_t *oc_carousel_dsi(const oc_carousel *c, size_t *len);
 const uint8_t *oc_carousel_dii(const oc_carousel *c, size_t *len);
+size_t oc_carousel_dii_count(const oc_carousel *c);
+const uint8_t *oc_carousel_dii_at(const oc_carousel *c, size_t k,
+                                  size_t *len);
+uint32_t oc_carousel_dii_tid_at(const oc_carousel *c, size_t k);
 
 size_t oc_carousel_module_count(const oc_carousel *c);
 

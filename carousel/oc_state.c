@@ -108,9 +108,12 @@ static oc_err serialise(const oc_state *s, dvb_writer *w)
              l->next_key, l->next_module);
     for (size_t i = 0; ok && i < l->n_modules; i++) {
         const oc_layout_module *m = &l->modules[i];
-        ok = putf(w, "module %u %u %016" PRIx64 " %" PRIu32 " %d\n", m->id,
-                  m->version, m->hash, m->size, m->first ? 1 : 0);
+        ok = putf(w, "module %u %u %016" PRIx64 " %" PRIu32 " %d %u\n",
+                  m->id, m->version, m->hash, m->size, m->first ? 1 : 0,
+                  m->dii);
     }
+    for (size_t k = 0; ok && k < l->n_diis; k++)
+        ok = putf(w, "dii %zu 0x%08" PRIX32 "\n", k, l->dii_tids[k]);
     for (size_t i = 0; ok && i < l->n_objects; i++) {
         const oc_layout_object *o = &l->objects[i];
         ok = putf(w, "object %" PRIu32 " %u ", o->key, o->module) &&
@@ -354,16 +357,16 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
             continue;
         }
         if (!strcmp(key, "module")) {
-            unsigned id, ver, first;
+            unsigned id, ver, first, dii;
             uint64_t hash;
             unsigned long size;
             char c;
-            if (sscanf(val, "%u %u %16" SCNx64 " %lu %u%c", &id, &ver,
-                       &hash, &size, &first, &c) != 5 ||
+            if (sscanf(val, "%u %u %16" SCNx64 " %lu %u %u%c", &id, &ver,
+                       &hash, &size, &first, &dii, &c) != 6 ||
                 id == 0 || id > 0xFFFF || ver > 255 || first > 1 ||
-                size > 0xFFFFFFFFul) {
+                size > 0xFFFFFFFFul || dii >= OC_MAX_DIIS) {
                 e = bad_line(&p, "module: expected ID VERSION HASH SIZE "
-                                 "FIRST");
+                                 "FIRST DII");
                 break;
             }
             for (size_t i = 0; i < l->n_modules; i++)
@@ -383,7 +386,21 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
             }
             l->modules[l->n_modules++] = (oc_layout_module){
                 (uint16_t)id, (uint8_t)ver, hash, (uint32_t)size,
-                first != 0 };
+                first != 0, (uint8_t)dii };
+            continue;
+        }
+        if (!strcmp(key, "dii")) {
+            unsigned k;
+            unsigned long tid;
+            char c;
+            if (sscanf(val, "%u %lx%c", &k, &tid, &c) != 2 ||
+                k != l->n_diis || k >= OC_MAX_DIIS ||
+                (tid >> 30) != 2u || tid > 0xFFFFFFFFul) {
+                e = bad_line(&p, "dii: expected INDEX TRANSACTIONID, in "
+                                 "order from 0");
+                break;
+            }
+            l->dii_tids[l->n_diis++] = (uint32_t)tid;
             continue;
         }
         if (!strcmp(key, "object")) {
@@ -484,6 +501,14 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
                      " refers to an unknown module or key)", name, o->key);
         have_root |= o->path[0] == '\0';
     }
+    if (!e && (l->n_diis == 0 || l->dii_tids[0] != l->dii_tid))
+        e = whyf(why, why_n, OC_ESTATE, "%s: damaged (dii lines missing or "
+                 "not matching dii-tid)", name);
+    for (size_t m = 0; !e && m < l->n_modules; m++)
+        if (l->modules[m].dii >= l->n_diis)
+            e = whyf(why, why_n, OC_ESTATE, "%s: damaged (module %u in "
+                     "DII %u, which is not listed)", name, l->modules[m].id,
+                     l->modules[m].dii);
     for (size_t m = 0; !e && m < l->n_modules; m++)
         if (l->modules[m].id >= l->next_module)
             e = whyf(why, why_n, OC_ESTATE, "%s: damaged (module %u not "

@@ -10,7 +10,8 @@
  *   civictv-carousel-state 1
  *   pmt-pid 0x0100            ... every id and size option of the build
  *   dsi-tid 0x80000000        dii-tid, ior-tid, next-key, next-module
- *   module ID VERSION HASH SIZE FIRST        (HASH: FNV-1a 64, hex)
+ *   module ID VERSION HASH SIZE FIRST DII    (HASH: FNV-1a 64, hex)
+ *   dii INDEX TRANSACTIONID                  (every DII, from 0)
  *   object KEY MODULE PATH                   (PATH %XX-escaped, "/" = root)
  *   crc32 XXXXXXXX            CRC-32 (zlib) of every byte before this line
  *

@@ -583,8 +583,26 @@ static void test_too_many_modules(void **state)
     c.module_size = 1024;
     uint8_t *ts;
     size_t len;
-    assert_int_equal(oc_build_mem(t, &c, &ts, &len, NULL), OC_EDII);
+    /* 201 modules: two DIIs */
+    oc_build_stats st;
+    assert_int_equal(oc_build_mem(t, &c, &ts, &len, &st), OC_OK);
+    assert_int_equal(st.carousel.modules, 201);
+    assert_int_equal(st.carousel.diis, 2);
+    free(ts);
+    /* beyond OC_MAX_DIIS DIIs: refused before anything is encoded */
+    c.module_size = OC_MODULE_SIZE_MIN;
+    oc_tree *t2;
+    assert_int_equal(oc_tree_create(&t2), OC_OK);
+    uint8_t *big = calloc(1, 1100);
+    assert_non_null(big);
+    for (int i = 0; i < 3600; i++) {
+        snprintf(name, sizeof name, "h%04d", i);
+        assert_int_equal(oc_tree_add_file(t2, name, big, 1100), OC_OK);
+    }
+    free(big);
+    assert_int_equal(oc_build_mem(t2, &c, &ts, &len, NULL), OC_EDII);
     assert_null(ts);
+    oc_tree_destroy(t2);
     oc_tree_destroy(t);
 }
 

@@ -486,6 +486,95 @@ static void test_updates_round_trip(void **state)
     }
 }
 
+/* More modules than one DII can list: several DIIs, received whole; an
+ * update of one file changes only the DII that lists its module. */
+static void test_several_diis(void **state)
+{
+    (void)state;
+    oc_tree *t1, *t2;
+    assert_int_equal(oc_tree_create(&t1), OC_OK);
+    assert_int_equal(oc_tree_create(&t2), OC_OK);
+    uint8_t buf[1100];
+    for (int i = 0; i < 300; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "d%d/f%03d", i % 7, i);
+        for (size_t k = 0; k < sizeof buf; k++)
+            buf[k] = (uint8_t)(k * 13 + (size_t)i);
+        assert_int_equal(oc_tree_add_file(t1, path, buf, sizeof buf), OC_OK);
+        if (i == 250)
+            buf[5] ^= 0xFF;           /* same size, new bytes */
+        assert_int_equal(oc_tree_add_file(t2, path, buf, sizeof buf), OC_OK);
+    }
+    oc_build_config cfg;
+    oc_build_config_default(&cfg);
+    cfg.cycles = 1;
+    cfg.module_size = 1200;
+    cfg.compress = OC_COMPRESS_NONE;
+    oc_carousel_config cc = {
+        .carousel_id = cfg.carousel_id, .component_tag = cfg.component_tag,
+        .block_size = cfg.block_size, .module_size = cfg.module_size,
+        .compress = cfg.compress, .module_version = 1 };
+    oc_carousel *c1, *c2;
+    assert_int_equal(oc_carousel_create(t1, &cc, &c1), OC_OK);
+    assert_int_equal(oc_carousel_dii_count(c1), 3);
+    oc_layout l1;
+    assert_int_equal(oc_carousel_layout(c1, &l1), OC_OK);
+    cc.prev = &l1;
+    assert_int_equal(oc_carousel_create(t2, &cc, &c2), OC_OK);
+    assert_int_equal(oc_carousel_dii_count(c2), 3);
+    size_t moved = 0;
+    for (size_t k = 0; k < 3; k++) {
+        size_t la, lb;
+        const uint8_t *a = oc_carousel_dii_at(c1, k, &la);
+        const uint8_t *b = oc_carousel_dii_at(c2, k, &lb);
+        int same = la == lb && !memcmp(a, b, la);
+        uint32_t ta = oc_carousel_dii_tid_at(c1, k);
+        uint32_t tb = oc_carousel_dii_tid_at(c2, k);
+        assert_int_equal(ta & 0xFFFE, (k + 1) << 1);
+        if (!same) {
+            moved++;
+            assert_int_equal((tb >> 16) & 0x3FFF, ((ta >> 16) + 1) & 0x3FFF);
+        } else {
+            assert_int_equal(ta, tb);
+        }
+    }
+    assert_int_equal(moved, 1);
+    oc_carousel_destroy(c1);
+    oc_carousel_destroy(c2);
+    /* Both through the receiver, one after the other. */
+    uint8_t *ts1, *ts2;
+    size_t len1, len2;
+    assert_int_equal(oc_build_mem(t1, &cfg, &ts1, &len1, NULL), OC_OK);
+    receive_and_compare(t1, 300, &cfg, ts1, len1, -1, 5);
+    cfg.prev = &l1;
+    assert_int_equal(oc_build_mem(t2, &cfg, &ts2, &len2, NULL), OC_OK);
+    uint8_t *both = malloc(len1 + len2);
+    assert_non_null(both);
+    memcpy(both, ts1, len1);
+    memcpy(both + len1, ts2, len2);
+    dvb_receiver_config rc = { .pid = -1, .service_id = -1,
+                               .carousel_id = -1 };
+    dvb_receiver *r;
+    assert_int_equal(dvb_receiver_create(&rc, &r), DVB_OK);
+    assert_int_equal(dvb_receiver_push(r, both, len1 + len2), DVB_OK);
+    dvb_store *st = dvb_receiver_store(r);
+    assert_non_null(st);
+    const uint8_t *d, *want;
+    size_t dl, wl;
+    assert_int_equal(dvb_store_lookup(st, "/d5/f250", &d, &dl), DVB_OK);
+    assert_int_equal(oc_tree_lookup(t2, "d5/f250", &want, &wl), 0);
+    assert_int_equal(dl, wl);
+    assert_memory_equal(d, want, wl);
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+    free(both);
+    free(ts1);
+    free(ts2);
+    oc_layout_free(&l1);
+    oc_tree_destroy(t1);
+    oc_tree_destroy(t2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_sample_content),
         cmocka_unit_test(test_many_random_configs),
         cmocka_unit_test(test_updates_round_trip),
+        cmocka_unit_test(test_several_diis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
