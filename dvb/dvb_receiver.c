@@ -75,8 +75,10 @@ typedef struct early_block {
 } early_block;
 
 #define MAX_EARLY_BLOCKS 4096
-/* Repetitions of every DII in hand to wait for a DII that references
- * name before treating it as absent (docs/receiver-protocol.md 7). */
+/* Carousel cycles to wait for a DII that references name before treating
+ * it as absent (docs/receiver-protocol.md 7): a cycle is counted when
+ * block 0 of every module in hand, even the least repeated one, has come
+ * round again. */
 #define WAIT_CYCLES 3
 
 typedef struct {
@@ -85,6 +87,7 @@ typedef struct {
     uint16_t blockSize;
     size_t nmods;
     dvb_module **mods;
+    unsigned *rep0;            /* repeats of each module's block 0 seen */
 } dii_state;
 
 struct dvb_receiver {
@@ -120,7 +123,6 @@ struct dvb_receiver {
     dvb_store *partial;        /* cached partial view, or NULL */
     bool partial_dirty;        /* the cached view is out of date */
     bool waiting_dii;          /* complete, but references name a DII not in hand */
-    unsigned waiting_cycles;   /* DII repetitions seen while waiting */
     bool give_up_dii;          /* stopped waiting: build without it */
     bool over_limit;           /* a DII of the carousel was refused */
     uint32_t over_limit_tid;
@@ -205,6 +207,7 @@ static void dii_free(dii_state *d)
     for (size_t i = 0; i < d->nmods; i++)
         dvb_module_destroy(d->mods[i]);
     free(d->mods);
+    free(d->rep0);
     memset(d, 0, sizeof *d);
 }
 
@@ -311,9 +314,12 @@ static void try_build(dvb_receiver *r)
                                &skipped);
     free(mods);
     if (e == DVB_ENOTYET) {
-        /* Every listed module is complete, so it is a DII not in hand. */
+        /* Every listed module is complete, so it is a DII not in hand:
+         * count carousel cycles from here. */
         if (!r->waiting_dii)
-            r->waiting_cycles = 0;
+            for (size_t i = 0; i < r->ndiis; i++)
+                memset(r->diis[i].rep0, 0,
+                       r->diis[i].nmods * sizeof *r->diis[i].rep0);
         r->waiting_dii = true;
         return;
     }
@@ -386,23 +392,9 @@ static bool same_module(const dvb_dii_module *a, const dvb_dii_module *b)
 static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
 {
     /* The usual repetition: same transactionId, same DII. */
-    for (size_t i = 0; i < r->ndiis; i++) {
-        if (r->diis[i].transactionId == m->transactionId) {
-            if (r->waiting_dii && !r->give_up_dii &&
-                ++r->waiting_cycles >= WAIT_CYCLES * r->ndiis) {
-                /* Every DII in hand came round WAIT_CYCLES times and the
-                 * one the references name never did: it is not on air.
-                 * Publish without what it would have held. */
-                dvb_logf(&r->log, DVB_LOG_WARN,
-                         "a DII named by object references never came; "
-                         "publishing without its modules");
-                r->give_up_dii = true;
-                mark_dirty(r);
-                try_build(r);
-            }
+    for (size_t i = 0; i < r->ndiis; i++)
+        if (r->diis[i].transactionId == m->transactionId)
             return;
-        }
-    }
     if (r->rejected_valid && r->rejected_tid == m->transactionId)
         return;
     dvb_dii dii;
@@ -475,7 +467,11 @@ static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
     nd.blockSize = dii.blockSize;
     nd.mods = calloc(dii.numberOfModules ? dii.numberOfModules : 1,
                      sizeof *nd.mods);
-    if (!nd.mods) {
+    nd.rep0 = calloc(dii.numberOfModules ? dii.numberOfModules : 1,
+                     sizeof *nd.rep0);
+    if (!nd.mods || !nd.rep0) {
+        free(nd.mods);
+        free(nd.rep0);
         dvb_dii_clear(&dii);
         r->oom = true;
         return;
@@ -662,7 +658,8 @@ static void handle_ddb(dvb_receiver *r, const dvb_dsmcc_msg *m)
  * carousel are).  A damaged header can only make it look like a block
  * already held, i.e. drop a section that its CRC would have dropped. */
 static bool ddb_already_held(const dvb_receiver *r, const uint8_t *sec,
-                             size_t len)
+                             size_t len, size_t *di, size_t *mi_at,
+                             uint16_t *blockNumber)
 {
     /* section header 8, dsmccDownloadDataHeader 12 (13818-6 7.2), then
      * adaptation bytes, then moduleId, moduleVersion, reserved,
@@ -684,12 +681,40 @@ static bool ddb_already_held(const dvb_receiver *r, const uint8_t *sec,
             continue;
         for (size_t k = 0; k < d->nmods; k++) {
             const dvb_dii_module *mi = dvb_module_info(d->mods[k]);
-            if (mi->moduleId == moduleId)
+            if (mi->moduleId == moduleId) {
+                *di = i;
+                *mi_at = k;
+                *blockNumber = block;
                 return mi->moduleVersion == version &&
                        dvb_module_has_block(d->mods[k], block);
+            }
         }
     }
     return false;
+}
+
+/* While waiting for a DII that references name: one more repeat of a
+ * module's block 0.  Once every module in hand (those with blocks) has
+ * come round WAIT_CYCLES times, the DII is not on air: publish without
+ * what it would have held.  Counting the least repeated module copes
+ * with carousels that repeat some modules (the first screen's) more
+ * often than others. */
+static void count_cycle(dvb_receiver *r, size_t di, size_t mi_at)
+{
+    if (r->give_up_dii)
+        return;
+    r->diis[di].rep0[mi_at]++;
+    for (size_t i = 0; i < r->ndiis; i++)
+        for (size_t k = 0; k < r->diis[i].nmods; k++)
+            if (dvb_module_info(r->diis[i].mods[k])->moduleSize > 0 &&
+                r->diis[i].rep0[k] < WAIT_CYCLES)
+                return;
+    dvb_logf(&r->log, DVB_LOG_WARN,
+             "a DII named by object references never came in %d cycles; "
+             "publishing without its modules", WAIT_CYCLES);
+    r->give_up_dii = true;
+    mark_dirty(r);
+    try_build(r);
 }
 
 static void on_section(void *ud, int pid, const uint8_t *sec, size_t len)
@@ -698,8 +723,14 @@ static void on_section(void *ud, int pid, const uint8_t *sec, size_t len)
     (void)pid;
     if (len < 1 || (sec[0] != DVB_TID_DSMCC_UN && sec[0] != DVB_TID_DSMCC_DDB))
         return;                /* stream descriptors, datagrams, others */
-    if (sec[0] == DVB_TID_DSMCC_DDB && ddb_already_held(r, sec, len))
+    size_t di, mi_at;
+    uint16_t block;
+    if (sec[0] == DVB_TID_DSMCC_DDB &&
+        ddb_already_held(r, sec, len, &di, &mi_at, &block)) {
+        if (r->waiting_dii && block == 0)
+            count_cycle(r, di, mi_at);
         return;
+    }
     dvb_dsmcc_section s;
     dvb_err e = dvb_dsmcc_section_parse(sec, len, &s);
     if (e) {

@@ -720,6 +720,68 @@ static void two_dii_carousel(dvb_writer *ts, uint8_t *cc, size_t big)
     two_dii_carousel_opt(ts, cc, big, 1);
 }
 
+/* The same, with the DII and the gateway's module sent five times a
+ * cycle and another module once: the wait is counted in cycles of the
+ * least repeated module, not in repetitions of the DII. */
+static void uneven_cycle(dvb_writer *ts, uint8_t *cc)
+{
+    dvb_writer m1, m3, s;
+    dvb_writer_init(&m1, 0);
+    dvb_writer_init(&m3, 0);
+    const uint32_t tid_a = 0x80000002u, tid_b = 0x80000004u;
+    tb_binding root[] = { { "small.txt", "fil", 3, 2 },
+                          { "big.bin", "fil", 2, 3 } };
+    tb_biop_dir(&m1, "srg", 1, CAROUSEL, tid_a, root, 2);
+    /* big.bin's IOR names DII B (patched as in two_dii_carousel). */
+    for (size_t i = m1.len; i-- > 4;) {
+        if (m1.p[i - 3] == 0x80 && m1.p[i - 2] == 0 && m1.p[i - 1] == 0 &&
+            m1.p[i] == 0x02) {
+            m1.p[i] = 0x04;
+            break;
+        }
+    }
+    (void)tid_b;
+    tb_biop_file(&m3, 2, "S", 1);
+    tb_module ma[2] = { { 1, 1, (uint32_t)m1.len, 0, 0 },
+                        { 3, 1, (uint32_t)m3.len, 0, 0 } };
+    dvb_writer_init(&s, 0);
+    tb_dsi_section(&s, 0x80000000u, CAROUSEL, 1, 1, tid_a);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+    for (int k = 0; k < 5; k++) {
+        dvb_writer_init(&s, 0);
+        tb_dii_section(&s, tid_a, CAROUSEL, BLOCK, ma, 2);
+        put_sec(ts, cc, &s);
+        dvb_writer_free(&s);
+        put_module(ts, cc, 1, 1, m1.p, m1.len);
+    }
+    put_module(ts, cc, 3, 1, m3.p, m3.len);
+    dvb_writer_free(&m1);
+    dvb_writer_free(&m3);
+}
+
+static void test_missing_dii_uneven_repetition(void **state)
+{
+    (void)state;
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    uint8_t cc = 0;
+    for (int cycle = 1; cycle <= 4; cycle++) {
+        dvb_writer ts;
+        dvb_writer_init(&ts, 0);
+        uneven_cycle(&ts, &cc);
+        assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+        dvb_writer_free(&ts);
+        /* Waiting starts when module 3 completes (cycle 1); three more
+         * of its repetitions are needed. */
+        assert_int_equal(ev.ready, cycle < 4 ? 0 : 1);
+    }
+    dvb_store *st = dvb_receiver_store(r);
+    expect_file(st, "/small.txt", "S");
+    dvb_store_release(st);
+    dvb_receiver_destroy(r);
+}
+
 /* More DIIs than a receiver holds: refused like a carousel over a
  * ceiling, once. */
 static void test_too_many_diis(void **state)
@@ -1645,6 +1707,7 @@ int main(void)
         cmocka_unit_test(test_over_limit_never_half_loaded),
         cmocka_unit_test(test_missing_dii_given_up),
         cmocka_unit_test(test_too_many_diis),
+        cmocka_unit_test(test_missing_dii_uneven_repetition),
         cmocka_unit_test(test_big_modules),
         cmocka_unit_test(test_pat_pmt_discovery),
         cmocka_unit_test(test_pmt_other_carousel_ignored),
