@@ -445,11 +445,11 @@ static void print_summary(const char *out, const oc_build_stats *st)
               (double)c->biop_bytes
         : 0.0;
     printf("%s: %zu objects (%zu files, %zu folders, 1 gateway), "
-           "%zu modules (%zu compressed, %zu for the first screen), "
-           "%llu blocks per cycle\n",
+           "%zu modules (%zu compressed, %zu for the first screen) in "
+           "%zu DII%s, %llu blocks per cycle\n",
            out, c->objects, c->files, c->dirs, c->modules,
-           c->compressed_modules, c->first_modules,
-           (unsigned long long)c->blocks);
+           c->compressed_modules, c->first_modules, c->diis,
+           c->diis == 1 ? "" : "s", (unsigned long long)c->blocks);
     printf("%s: payload %llu bytes in files, %llu in BIOP objects, "
            "%llu in modules as sent (compression saved %.1f%%)\n",
            out, (unsigned long long)c->payload_bytes,
