@@ -105,6 +105,7 @@ BO_SRC     := $(filter-out backoffice/main.c,$(wildcard backoffice/*.c))
 LIBBO      := $(BUILD)/libbo.a
 BACKOFFICE := $(BUILD)/civictv-backoffice
 programs: $(BACKOFFICE)
+tests-build: $(BACKOFFICE)
 
 $(BUILD)/backoffice/%.o: backoffice/%.c
 	@mkdir -p $(dir $@)

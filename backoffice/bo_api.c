@@ -27,10 +27,10 @@
 
 #include "backoffice/bo_parse.h"
 
-/* How long an Idempotency-Key is remembered, and how long an in-flight claim
- * is honoured before a retry may take it over (a crashed first attempt). */
+/* How long an Idempotency-Key is remembered.  An in-flight claim is
+ * honoured for cfg.idem_lease seconds before a retry may take it over (the
+ * first attempt's server crashed). */
 #define IDEM_TTL 86400
-#define IDEM_LEASE 60
 
 void bo_iso_time(int64_t t, char out[32])
 {
@@ -279,8 +279,12 @@ static void replay(bo_rows *rows, bo_resp *r)
     r->len = r->body ? strlen(r->body) : 0;
 }
 
+/* Runs fn in a write transaction.  With a key, claimed is the claim's
+ * created time: the answer is stored only while the claim is still ours,
+ * so a slow request whose claim was taken over cannot create twice. */
 static void run_create(bo_app *app, const bo_auth *a, const bo_req *req,
-                       bo_create_fn fn, void *arg, const char *key, bo_resp *r)
+                       bo_create_fn fn, void *arg, const char *key,
+                       const char *claimed, bo_resp *r)
 {
     bo_db *db = bo_store_acquire(app->store);
     bo_store_err e = BO_STORE_OK;
@@ -296,7 +300,8 @@ static void run_create(bo_app *app, const bo_auth *a, const bo_req *req,
             if (key && r->status >= 500)
                 e = BO_STORE_EUNAVAILABLE;
             else if (key) {
-                bo_db_begin(db, 1);
+                if ((e = bo_db_begin(db, 1)) != BO_STORE_OK)
+                    break;
                 goto store_answer;
             }
             break;
@@ -305,14 +310,31 @@ store_answer:
         if (key) {
             char st[8];
             snprintf(st, sizeof st, "%d", r->status);
-            const char *p[6] = { st, r->ctype, r->location[0] ? r->location : NULL,
-                                 r->body ? r->body : "", a->caller, key };
+            const char *p[7] = { st, r->ctype, r->location[0] ? r->location : NULL,
+                                 r->body ? r->body : "", a->caller, key, claimed };
+            bo_rows *own = NULL;
             e = bo_db_exec(db, "UPDATE idempotency SET state = 'done', status = $1, "
                                "content_type = $2, location = $3, body = $4 "
-                               "WHERE caller = $5 AND idem_key = $6", 6, p, NULL);
+                               "WHERE caller = $5 AND idem_key = $6 AND state = 'inflight' "
+                               "AND created = $7 RETURNING caller", 7, p, &own);
+            int ours = e == BO_STORE_OK && own && own->nrows == 1;
+            bo_rows_free(own);
             if (e != BO_STORE_OK) {
                 bo_db_rollback(db);
                 break;
+            }
+            if (!ours) {
+                /* Our claim lapsed and another request took the key over:
+                 * undo our work, the other one answers for the key. */
+                bo_db_rollback(db);
+                free(r->body);
+                r->body = NULL;
+                r->location[0] = '\0';
+                bo_problem(r, 409, "idempotency-in-flight", "Request in progress",
+                           "A request with this Idempotency-Key is being processed; retry later.");
+                r->retry_after = 1;
+                bo_store_release(app->store, db);
+                return;
             }
         }
         e = bo_db_commit(db);
@@ -331,10 +353,11 @@ store_answer:
         r->has_ratelimit = had_rl;
         r->rl_limit = l, r->rl_remaining = rem, r->rl_reset = rs;
         if (key) {
-            const char *p[2] = { a->caller, key };
+            const char *p[3] = { a->caller, key, claimed };
             if (bo_db_begin(db, 1) == BO_STORE_OK) {
                 if (bo_db_exec(db, "DELETE FROM idempotency WHERE caller = $1 AND "
-                                   "idem_key = $2 AND state = 'inflight'", 2, p, NULL) == BO_STORE_OK)
+                                   "idem_key = $2 AND state = 'inflight' AND created = $3",
+                               3, p, NULL) == BO_STORE_OK)
                     (void)bo_db_commit(db);
                 else
                     bo_db_rollback(db);
@@ -349,7 +372,7 @@ void bo_idempotent(bo_app *app, const bo_auth *a, const bo_req *req,
 {
     const char *h = req->header(req->t, "Idempotency-Key");
     if (!h) {
-        run_create(app, a, req, fn, arg, NULL, r);
+        run_create(app, a, req, fn, arg, NULL, NULL, r);
         return;
     }
     char key[BO_IDEM_KEY_MAX + 1];
@@ -365,7 +388,7 @@ void bo_idempotent(bo_app *app, const bo_auth *a, const bo_req *req,
     int64_t t = bo_now();
     snprintf(now, sizeof now, "%lld", (long long)t);
     snprintf(old, sizeof old, "%lld", (long long)(t - IDEM_TTL));
-    snprintf(lease, sizeof lease, "%lld", (long long)(t - IDEM_LEASE));
+    snprintf(lease, sizeof lease, "%lld", (long long)(t - app->cfg.idem_lease));
 
     bo_db *db = bo_store_acquire(app->store);
     bo_rows *rows = NULL;
@@ -400,7 +423,7 @@ void bo_idempotent(bo_app *app, const bo_auth *a, const bo_req *req,
         return;
     }
     if (claimed) {
-        run_create(app, a, req, fn, arg, key, r);
+        run_create(app, a, req, fn, arg, key, now, r);
         return;
     }
     if (!rows || rows->nrows != 1) {

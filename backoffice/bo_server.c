@@ -30,6 +30,7 @@ void bo_config_defaults(bo_config *c)
     c->timeout = 15;
     c->grace = 30;
     c->device_interval = 5;
+    c->idem_lease = 60;
 }
 
 static int set_str(char *dst, size_t cap, const char *v, const char *key,
@@ -101,6 +102,11 @@ int bo_config_set(bo_config *c, const char *key, const char *v,
     if (strcmp(key, "device_interval") == 0) {
         if (set_int(&n, v, 0, 60, key, err, errlen)) return -1;
         c->device_interval = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "idem_lease") == 0) {
+        if (set_int(&n, v, 1, 86400, key, err, errlen)) return -1;
+        c->idem_lease = (int)n;
         return 0;
     }
     if (strcmp(key, "sqlite_max_pages") == 0) {

@@ -30,6 +30,9 @@ typedef struct bo_config {
     int seed;               /* 1: load the sample tenants on first start */
     long sqlite_max_pages;  /* SQLite file quota in pages; 0: none */
     int device_interval;    /* RFC 8628 polling interval, seconds; default 5 */
+    int idem_lease;         /* seconds before an in-flight Idempotency-Key
+                             * claim of a crashed request may be taken
+                             * over; default 60 */
 } bo_config;
 
 void bo_config_defaults(bo_config *c);

@@ -19,6 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backoffice/bo_server.h"
@@ -577,6 +584,7 @@ static void t_idempotency(void **state)
 
 typedef struct {
     const char *path, *auth, *idem, *body;
+    const char *base;
     res_t r;
 } job_t;
 
@@ -584,7 +592,7 @@ static void *run_job(void *arg)
 {
     job_t *j = arg;
     req_t q = { .method = "POST", .path = j->path, .auth = j->auth, .idem = j->idem,
-                .body = j->body };
+                .body = j->body, .base = j->base };
     http(&q, &j->r);
     return NULL;
 }
@@ -1636,6 +1644,342 @@ static void t_open311(void **state)
     res_free(&r);
 }
 
+
+/* ---- other server processes: crash safety and two servers on one DB ---- */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &l) != 0)
+        fail_msg("no free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* The civictv-backoffice binary of this build, or NULL. */
+static const char *server_binary(void)
+{
+    static char path[512];
+    const char *b = getenv("CIVICTV_BUILD");
+    snprintf(path, sizeof path, "%s/civictv-backoffice", b ? b : "build");
+    return access(path, X_OK) == 0 ? path : NULL;
+}
+
+/* Starts the binary on a free port and waits until /health answers. */
+static pid_t spawn_server(char *base, size_t cap)
+{
+    const char *bin = server_binary();
+    int port = free_port();
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    snprintf(base, cap, "http://127.0.0.1:%d", port);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(bin, bin, "--port", ps, "--database", g_spec, "--device-interval", "0",
+              "--idem-lease", "1", "--threads", "4", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) {
+        req_t q = { .method = "GET", .path = "/health", .base = base };
+        res_t r;
+        long st = http(&q, &r);
+        res_free(&r);
+        if (st == 200)
+            return pid;
+        usleep(50 * 1000); /* waiting for start-up, not a timed assertion */
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("%s did not start", bin);
+    return -1;
+}
+
+typedef struct {
+    int thread;
+    const char *base;
+    int *stop;
+    int n;                 /* requests made */
+    int finished;
+    long status[400];
+    char id[400][27];
+} crash_client;
+
+static void crash_body(int t, int i, char *body, size_t cap, char *key, size_t kcap)
+{
+    snprintf(body, cap, "{\"amount\":%d,\"reference\":\"CRASH-%d-%d\",\"description\":\"Crash\"}",
+             100 + i, t, i);
+    snprintf(key, kcap, "crash-%d-%d", t, i);
+}
+
+static void *crash_run(void *arg)
+{
+    crash_client *c = arg;
+    for (int i = 0; i < 400 && !__atomic_load_n(c->stop, __ATOMIC_ACQUIRE); i++) {
+        char body[128], key[32];
+        crash_body(c->thread, i, body, sizeof body, key, sizeof key);
+        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+                    .idem = key, .body = body, .base = c->base };
+        res_t r;
+        http(&q, &r);
+        c->status[i] = r.status;
+        c->id[i][0] = '\0';
+        if (r.status == 201) {
+            char *id = json_str(&r, "payment_id", NULL);
+            snprintf(c->id[i], 27, "%s", id);
+            free(id);
+        }
+        __atomic_store_n(&c->n, i + 1, __ATOMIC_RELEASE);
+        if (r.status != 201 && r.status != -1)
+            fprintf(stderr, "crash client %d: %ld %s\n", c->thread, r.status, r.body ? r.body : "");
+        res_free(&r);
+        if (c->status[i] != 201)
+            break; /* the server is gone */
+    }
+    __atomic_store_n(&c->finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void t_sigkill_crash(void **state)
+{
+    (void)state;
+    if (!server_binary())
+        skip();
+    /* Clients create payments with Idempotency-Keys while the server is
+     * killed with SIGKILL; after a restart every 201 a client saw is in the
+     * database, and retrying the unanswered requests with their keys leaves
+     * exactly one payment per key: nothing lost, nothing duplicated. */
+    enum { T = 4 };
+    char base[64];
+    pid_t pid = spawn_server(base, sizeof base);
+    int stop = 0;
+    crash_client *cl = calloc(T, sizeof *cl);
+    pthread_t th[T];
+    for (int t = 0; t < T; t++) {
+        cl[t].thread = t;
+        cl[t].base = base;
+        cl[t].stop = &stop;
+        pthread_create(&th[t], NULL, crash_run, &cl[t]);
+    }
+    for (;;) {
+        int done = 0, running = 0;
+        for (int t = 0; t < T; t++) {
+            done += __atomic_load_n(&cl[t].n, __ATOMIC_ACQUIRE);
+            running += !__atomic_load_n(&cl[t].finished, __ATOMIC_ACQUIRE);
+        }
+        if (done >= 60 || !running)
+            break;
+        usleep(2000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    for (int t = 0; t < T; t++)
+        pthread_join(th[t], NULL);
+    pid = spawn_server(base, sizeof base);
+    int answered = 0, keys = 0;
+    for (int t = 0; t < T; t++) {
+        for (int i = 0; i < cl[t].n; i++) {
+            char body[128], key[32];
+            crash_body(t, i, body, sizeof body, key, sizeof key);
+            keys++;
+            if (cl[t].status[i] == 201) {
+                answered++;
+                char path[64];
+                snprintf(path, sizeof path, "/v1/payments/%s", cl[t].id[i]);
+                req_t g = { .method = "GET", .path = path, .auth = "tv-northshire-sample",
+                            .base = base };
+                res_t r;
+                if (http(&g, &r) != 200)
+                    fail_msg("payment %s answered 201 before the crash is missing", cl[t].id[i]);
+                res_free(&r);
+            }
+            /* Retry with the same key until it settles (an in-flight claim
+             * of the killed server lapses after its 1 s lease). */
+            req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+                        .idem = key, .body = body, .base = base };
+            res_t r;
+            for (int k = 0; k < 100; k++) {
+                http(&q, &r);
+                if (r.status != 409)
+                    break;
+                res_free(&r);
+                usleep(100 * 1000);
+            }
+            assert_int_equal(r.status, 201);
+            char *id = json_str(&r, "payment_id", NULL);
+            if (cl[t].status[i] == 201)
+                assert_string_equal(id, cl[t].id[i]); /* replayed, not re-created */
+            free(id);
+            res_free(&r);
+        }
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    assert_true(answered > 0);
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference LIKE 'CRASH-%'",
+                              0, NULL), keys);
+    free(cl);
+}
+
+static void t_two_processes(void **state)
+{
+    (void)state;
+    if (!server_binary())
+        skip();
+    /* A second server process on the same database: clients split between
+     * the two still get exactly one booking per slot and one payment per
+     * Idempotency-Key. */
+    char base[64];
+    pid_t pid = spawn_server(base, sizeof base);
+    for (int i = 1; i <= 10; i++) {
+        char id[32], start[8];
+        snprintf(id, sizeof id, "duo-%02d", i);
+        snprintf(start, sizeof start, "%02d:00", 8 + i);
+        const char *p[6] = { id, "northshire", "housing-advice", "2030-01-02", start, start };
+        fx("INSERT INTO slots (id, tenant_id, service_code, day, start_time, end_time) "
+           "VALUES ($1, $2, $3, $4, $5, $6)", 6, p);
+    }
+    enum { N = 50 };
+    job_t *jobs = calloc(N, sizeof *jobs);
+    char (*auth)[16] = calloc(N, 16);
+    char (*body)[64] = calloc(N, 64);
+    for (int i = 0; i < N; i++) {
+        snprintf(auth[i], 16, "viewer-%02d", i);
+        snprintf(body[i], 64, "{\"slot_id\":\"duo-%02d\"}", i % 10 + 1);
+        jobs[i].path = "/v1/appointments";
+        jobs[i].auth = auth[i];
+        jobs[i].body = body[i];
+        jobs[i].base = i % 2 ? base : NULL;
+    }
+    run_jobs(jobs, N);
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        if (jobs[i].r.status == 201)
+            ok++;
+        else
+            assert_problem(&jobs[i].r, 409, "/problems/slot-unavailable");
+        res_free(&jobs[i].r);
+    }
+    assert_int_equal(ok, 10);
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM appointments WHERE slot_id LIKE 'duo-%'",
+                              0, NULL), 10);
+    memset(jobs, 0, N * sizeof *jobs);
+    for (int i = 0; i < N; i++) {
+        jobs[i].path = "/v1/payments";
+        jobs[i].auth = "tv-northshire-sample";
+        jobs[i].idem = "duo-key";
+        jobs[i].body = "{\"amount\":77,\"reference\":\"DUO-1\",\"description\":\"Two\"}";
+        jobs[i].base = i % 2 ? base : NULL;
+    }
+    run_jobs(jobs, N);
+    for (int i = 0; i < N; i++) {
+        assert_true(jobs[i].r.status == 201 || jobs[i].r.status == 409);
+        res_free(&jobs[i].r);
+    }
+    const char *p[1] = { "DUO-1" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 1);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    /* SIGTERM is a graceful stop: exit status 0. */
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    free(jobs);
+    free(auth);
+    free(body);
+}
+
+/* A self-signed certificate made with GnuTLS for the HTTPS test. */
+static void make_cert(const char *certf, const char *keyf)
+{
+    gnutls_x509_privkey_t k;
+    gnutls_x509_crt_t c;
+    assert_int_equal(gnutls_x509_privkey_init(&k), 0);
+    assert_int_equal(gnutls_x509_privkey_generate(k, GNUTLS_PK_ECDSA,
+                     GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+    assert_int_equal(gnutls_x509_crt_init(&c), 0);
+    gnutls_x509_crt_set_version(c, 3);
+    unsigned char serial[4] = { 1, 2, 3, 4 };
+    gnutls_x509_crt_set_serial(c, serial, sizeof serial);
+    time_t now = time(NULL);
+    gnutls_x509_crt_set_activation_time(c, now - 3600);
+    gnutls_x509_crt_set_expiration_time(c, now + 86400);
+    gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0, "127.0.0.1", 9);
+    gnutls_x509_crt_set_key(c, k);
+    assert_int_equal(gnutls_x509_crt_sign2(c, c, k, GNUTLS_DIG_SHA256, 0), 0);
+    gnutls_datum_t d;
+    FILE *f = fopen(certf, "wb");
+    assert_int_equal(gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_PEM, &d), 0);
+    fwrite(d.data, 1, d.size, f);
+    fclose(f);
+    gnutls_free(d.data);
+    f = fopen(keyf, "wb");
+    assert_int_equal(gnutls_x509_privkey_export2(k, GNUTLS_X509_FMT_PEM, &d), 0);
+    fwrite(d.data, 1, d.size, f);
+    fclose(f);
+    gnutls_free(d.data);
+    gnutls_x509_crt_deinit(c);
+    gnutls_x509_privkey_deinit(k);
+}
+
+static void t_https(void **state)
+{
+    (void)state;
+    char certf[128], keyf[128];
+    snprintf(certf, sizeof certf, "%s/cert.pem", g_dir);
+    snprintf(keyf, sizeof keyf, "%s/key.pem", g_dir);
+    make_cert(certf, keyf);
+    bo_config c;
+    start_cfg(&c);
+    c.seed = 0;
+    snprintf(c.cert, sizeof c.cert, "%s", certf);
+    snprintf(c.key, sizeof c.key, "%s", keyf);
+    bo_server *s2;
+    char err[256];
+    if (bo_server_start(&c, &s2, err, sizeof err) != 0)
+        fail_msg("HTTPS server: %s", err);
+    const char *base = bo_server_base_url(s2);
+    assert_true(strncmp(base, "https://", 8) == 0);
+    char url[300];
+    snprintf(url, sizeof url, "%s/health", base);
+    res_t r;
+    memset(&r, 0, sizeof r);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CAINFO, certf);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L); /* a CN, not a SAN */
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK)
+        fail_msg("HTTPS request: %s", curl_easy_strerror(rc));
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_cleanup(h);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"ok\""));
+    res_free(&r);
+    /* Plain HTTP to the HTTPS port gets no answer. */
+    char plain[300];
+    snprintf(plain, sizeof plain, "http://%s", base + 8);
+    req_t q = { .method = "GET", .path = "/health", .base = plain };
+    assert_true(http(&q, &r) != 200);
+    res_free(&r);
+    bo_server_stop(s2);
+    /* Cert without key, and a key that is not a key. */
+    start_cfg(&c);
+    snprintf(c.cert, sizeof c.cert, "%s", certf);
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cert and key"));
+    snprintf(c.key, sizeof c.key, "%s", certf);
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), -1);
+}
+
 static void t_config_refusals(void **state)
 {
     (void)state;
@@ -1676,6 +2020,9 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_open311), \
     cmocka_unit_test(t_graceful_stop), \
     cmocka_unit_test(t_disk_full), \
+    cmocka_unit_test(t_sigkill_crash), \
+    cmocka_unit_test(t_two_processes), \
+    cmocka_unit_test(t_https), \
     cmocka_unit_test(t_config_refusals)
 
 int main(void)
