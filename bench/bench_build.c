@@ -178,14 +178,30 @@ static int mem_sink(void *ud, const uint8_t *pkt)
     return 0;
 }
 
-/* Sections of the stream, by where they start and end (our builder
- * starts each section in a new packet). */
+/* Classify a section from its first bytes (13818-6 9.2.2, 7.2-7.3). */
+static void classify(sec_ev *ev, const uint8_t *h)
+{
+    if (h[0] == 0x3C) {
+        ev->kind = 4;
+        ev->module = (uint16_t)((h[3] << 8) | h[4]);
+        /* section header 8, download header 12, moduleId 2,
+         * moduleVersion 1, reserved 1, then blockNumber */
+        ev->block = (uint16_t)((h[24] << 8) | h[25]);
+    } else {
+        unsigned msg = ((unsigned)h[10] << 8) | h[11];
+        ev->kind = msg == 0x1006 ? 2 : 3;
+    }
+}
+
+/* Sections of the stream, by the packets where they start and end;
+ * several may share a packet (13818-1 2.4.4.2 pointer_field). */
 static void scan(const membuf *m, uint16_t pmt_pid, uint16_t pid, evlist *l)
 {
     size_t np = m->len / 188;
     sec_ev cur = { 0 };
     size_t need = 0, have = 0;
-    uint8_t head[12];
+    int open = 0;
+    uint8_t head[32];
     for (size_t i = 0; i < np; i++) {
         const uint8_t *p = m->p + i * 188;
         unsigned ppid = ((p[1] & 0x1Fu) << 8) | p[2];
@@ -195,33 +211,42 @@ static void scan(const membuf *m, uint16_t pmt_pid, uint16_t pid, evlist *l)
         }
         if (ppid != pid)
             continue;
-        size_t at = 4;
-        if (p[1] & 0x40) {
-            at = 5;
-            const uint8_t *s = p + at;
-            need = 3u + (((size_t)s[1] & 0x0F) << 8) + s[2];
-            have = 0;
-            memcpy(head, s, 12);
-            cur.start = i;
-            if (s[0] == 0x3C) {
-                cur.kind = 4;
-                cur.module = (uint16_t)((s[3] << 8) | s[4]);
-                /* section header 8, download header 12, moduleId 2,
-                 * moduleVersion 1, reserved 1, then blockNumber */
-                cur.block = (uint16_t)((s[24] << 8) | s[25]);
-            } else {
-                unsigned msg = ((unsigned)s[10] << 8) | s[11];
-                cur.kind = msg == 0x1006 ? 2 : 3;
+        size_t at = 4, ptr = 0;
+        if (p[1] & 0x40)
+            ptr = p[at++];
+        /* bytes that continue the open section */
+        size_t cont = (p[1] & 0x40) ? ptr : 188 - at;
+        if (open) {
+            for (size_t k = 0; k < cont && have + k < sizeof head; k++)
+                head[have + k] = p[at + k];
+            have += cont;
+            if (have >= need) {
+                classify(&cur, head);
+                cur.end = i;
+                ev_add(l, cur);
+                open = 0;
             }
         }
-        have += 188 - at;
-        if (need && have >= need) {
-            cur.end = i;
-            ev_add(l, cur);
-            need = 0;
+        if (!(p[1] & 0x40))
+            continue;
+        at += ptr;
+        while (at + 3 <= 188 && p[at] != 0xFF) {
+            need = 3u + (((size_t)p[at + 1] & 0x0F) << 8) + p[at + 2];
+            size_t k = 188 - at;
+            cur.start = i;
+            have = k < need ? k : need;
+            memcpy(head, p + at, have < sizeof head ? have : sizeof head);
+            if (k >= need) {
+                classify(&cur, head);
+                cur.end = i;
+                ev_add(l, cur);
+                at += need;
+                continue;
+            }
+            open = 1;
+            break;
         }
     }
-    (void)head;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -343,7 +368,9 @@ static fs_result first_screen(const oc_tree *t, const char *const *first,
                 uint64_t end = UINT64_MAX;
                 for (size_t i = h; i < l.n; i++)
                     if (l.ev[i].kind == 4 && l.ev[i].module == mid &&
-                        l.ev[i].block == b && l.ev[i].start > t3) {
+                        l.ev[i].block == b && l.ev[i].start >= t3) {
+                        /* (the DII may end in the packet where the
+                         * block begins: packed sections) */
                         end = l.ev[i].end;
                         break;
                     }

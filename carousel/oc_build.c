@@ -329,11 +329,11 @@ static oc_err play_cycle(playout *p)
     uint64_t gbytes;
     oc_err e = put_group(p, most_first, &gbytes);
     uint64_t gap = UINT64_MAX;
-    /* Repeat the group after the other modules have had
-     * (100 - share) / share times its size on air, so that it takes
-     * about share percent of the carousel's packets. */
+    /* Repeat the group after the other modules have had 100 / share
+     * times its size on air, so that the repetition makes the cycle
+     * about share percent longer than without it. */
     if (p->cfg->first_share)
-        gap = gbytes * (100u - p->cfg->first_share) / p->cfg->first_share;
+        gap = gbytes * 100u / p->cfg->first_share;
     uint64_t since = 0;
     for (size_t b = 0; b < most && !e; b++) {
         for (size_t i = 0; i < nm && !e; i++) {

@@ -15,7 +15,7 @@
  *   first: manifest, root menu, its images, regions) opens the cycle and
  *   is repeated whenever the other modules' blocks sent since the last
  *   group reach group_bytes * 100 / first_share, so that the repetition
- *   costs about first_share percent of the carousel bitrate;
+ *   makes the cycle about first_share percent longer;
  *   the other modules' blocks round robin (block 0 of every module, then
  *   block 1 of every module, ...);
  *   DSI and DII again whenever control_interval packets have passed.
@@ -56,9 +56,9 @@ typedef struct {
     uint64_t ts_bitrate;          /* --ts-bitrate, bit/s; 0: none (no nulls) */
     uint32_t duration_s;          /* --duration: cycles until this much
                                    * stream time has passed; 0: --cycles */
-    unsigned first_share;         /* percent of the carousel bitrate for
-                                   * repeating the first screen, 0..50,
-                                   * default 10 (0: no repetition) */
+    unsigned first_share;         /* percent the first screen's repetition
+                                   * adds to the cycle, 0..50, default 10
+                                   * (0: no repetition) */
     uint8_t psi_version;          /* version_number of PAT and PMT */
     int pack_sections;            /* sections back to back in packets
                                    * (oc_ts_set_packing), default 1;
