@@ -259,6 +259,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     (void)version;
     bo_server *s = cls;
     req_ctx *rc = *con_cls;
+    /* The daemon accepts as soon as it starts, before bo_server_start has
+     * published the app (the base URL needs the bound port): until then a
+     * connection is closed unanswered, as if the server were not up yet. */
+    if (!__atomic_load_n(&s->app, __ATOMIC_ACQUIRE))
+        return MHD_NO;
     if (!rc) {
         rc = calloc(1, sizeof *rc);
         if (!rc)
@@ -442,10 +447,12 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
         snprintf(s->base_url, sizeof s->base_url, "%s://%s%s%s:%d",
                  tls ? "https" : "http", strchr(addr, ':') ? "[" : "", addr,
                  strchr(addr, ':') ? "]" : "", s->port);
-    if (bo_app_create(s->store, cfg, s->base_url, &s->app) != 0) {
+    bo_app *app = NULL;
+    if (bo_app_create(s->store, cfg, s->base_url, &app) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    __atomic_store_n(&s->app, app, __ATOMIC_RELEASE); /* see on_request */
     *out = s;
     return 0;
 fail:
