@@ -11,8 +11,10 @@
 
 struct bo_db {
     const bo_engine *eng;
+    struct bo_store *store;
     void *conn;
     int lent;
+    int holds_write;        /* holds store->wmu */
     char err[256];
 };
 
@@ -22,6 +24,7 @@ struct bo_store {
     int n;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_mutex_t wmu;    /* the writer queue (serialize_writes) */
 };
 
 const char *bo_store_strerror(bo_store_err e)
@@ -107,10 +110,25 @@ bo_store_err bo_db_exec(bo_db *db, const char *sql, int n,
     return db->eng->exec(db->conn, sql, n, params, out, db->err, sizeof db->err);
 }
 
+static void release_write(bo_db *db)
+{
+    if (db->holds_write) {
+        db->holds_write = 0;
+        pthread_mutex_unlock(&db->store->wmu);
+    }
+}
+
 bo_store_err bo_db_begin(bo_db *db, int write)
 {
-    return bo_db_exec(db, write ? db->eng->begin_write : db->eng->begin_read,
-                      0, NULL, NULL);
+    if (write && db->eng->serialize_writes && !db->holds_write) {
+        pthread_mutex_lock(&db->store->wmu);
+        db->holds_write = 1;
+    }
+    bo_store_err e = bo_db_exec(db, write ? db->eng->begin_write : db->eng->begin_read,
+                                0, NULL, NULL);
+    if (e != BO_STORE_OK)
+        release_write(db);
+    return e;
 }
 
 bo_store_err bo_db_commit(bo_db *db)
@@ -124,12 +142,14 @@ bo_store_err bo_db_commit(bo_db *db)
         bo_db_rollback(db);
         memcpy(db->err, keep, sizeof keep);
     }
+    release_write(db);
     return e;
 }
 
 void bo_db_rollback(bo_db *db)
 {
     (void)bo_db_exec(db, "ROLLBACK", 0, NULL, NULL);
+    release_write(db);
 }
 
 const char *bo_db_errmsg(const bo_db *db)
@@ -202,9 +222,11 @@ bo_store_err bo_store_open(const bo_store_cfg *cfg, bo_store **out,
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
     bo_store_err e = BO_STORE_OK;
     for (int i = 0; i < s->n; i++) {
         s->dbs[i].eng = s->eng;
+        s->dbs[i].store = s;
         e = s->eng->connect(cfg, &s->dbs[i].conn, err, errlen);
         if (e != BO_STORE_OK)
             break;
@@ -231,6 +253,7 @@ void bo_store_close(bo_store *s)
     free(s->dbs);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->wmu);
     free(s);
 }
 

@@ -21,6 +21,10 @@ typedef struct bo_engine {
     /* Run inside the migration transaction before reading the schema
      * version, so that two servers starting together migrate once. */
     const char *migration_lock;
+    /* 1: one writer at a time in this process.  SQLite has one write lock
+     * per file; threads waiting on it in SQLite's busy handler sleep in
+     * growing steps, so queueing them on a mutex is much faster. */
+    int serialize_writes;
 } bo_engine;
 
 extern const bo_engine bo_engine_sqlite;

@@ -181,4 +181,5 @@ const bo_engine bo_engine_pg = {
     .begin_read = "BEGIN",
     .begin_write = "BEGIN",
     .migration_lock = "SELECT pg_advisory_xact_lock(7280)",
+    .serialize_writes = 0,
 };

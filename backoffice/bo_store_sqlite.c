@@ -200,4 +200,5 @@ const bo_engine bo_engine_sqlite = {
     .begin_read = "BEGIN",
     .begin_write = "BEGIN IMMEDIATE",
     .migration_lock = NULL,
+    .serialize_writes = 1,
 };
