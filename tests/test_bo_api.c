@@ -1980,6 +1980,122 @@ static void t_https(void **state)
     assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), -1);
 }
 
+
+static void t_idempotency_in_flight(void **state)
+{
+    (void)state;
+    /* A claim another request holds (its row is still in flight): a retry
+     * gets 409 with Retry-After, and nothing is created. */
+    char h[65], caller[80], now[24];
+    bo_sha256_hex("tv-northshire-sample", strlen("tv-northshire-sample"), h);
+    snprintf(caller, sizeof caller, "key:%.32s", h);
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL) + 3600);
+    const char *body = "{\"amount\":42,\"reference\":\"INFLIGHT-2\",\"description\":\"x\"}";
+    char bh[65];
+    bo_sha256_hex(body, strlen(body), bh);
+    const char *p[6] = { caller, "held-key", "northshire", "/v1/payments", bh, now };
+    fx("INSERT INTO idempotency (caller, idem_key, tenant_id, method, path, body_hash, state, "
+       "created) VALUES ($1, $2, $3, 'POST', $4, $5, 'inflight', $6)", 6, p);
+    res_t r;
+    post("/v1/payments", "tv-northshire-sample", "held-key", body, &r);
+    assert_problem(&r, 409, "/problems/idempotency-in-flight");
+    char v[16];
+    assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+    res_free(&r);
+    /* A different body under the held key is still a 422. */
+    post("/v1/payments", "tv-northshire-sample", "held-key",
+         "{\"amount\":43,\"reference\":\"INFLIGHT-2\",\"description\":\"x\"}", &r);
+    assert_problem(&r, 422, NULL);
+    res_free(&r);
+    const char *q[1] = { "INFLIGHT-2" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, q), 0);
+}
+
+static void t_body_truncations(void **state)
+{
+    (void)state;
+    /* Every proper prefix of a valid body is refused and stores nothing. */
+    const char *body = "{\"amount\":1234,\"reference\":\"TRUNC-1\",\"description\":\"Cut \\u00e9\","
+                       "\"language\":\"cy\"}";
+    size_t n = strlen(body);
+    for (size_t i = 0; i < n; i++) {
+        char *cut = malloc(i + 1);
+        memcpy(cut, body, i);
+        cut[i] = '\0';
+        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+                    .body = cut, .body_len = i };
+        res_t r;
+        if (i == 0) {
+            q.body = "";
+            q.body_len = 0;
+        }
+        http(&q, &r);
+        if (r.status != 400 && r.status != 422)
+            fail_msg("prefix %zu: %ld %s", i, r.status, r.body ? r.body : "");
+        res_free(&r);
+        free(cut);
+    }
+    const char *p[1] = { "TRUNC-1" };
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 0);
+    res_t r;
+    assert_int_equal(post("/v1/payments", "tv-northshire-sample", NULL, body, &r), 201);
+    res_free(&r);
+}
+
+static void t_tokens_and_paths(void **state)
+{
+    (void)state;
+    /* An expired access token is refused like a forged one. */
+    char h[65];
+    bo_sha256_hex("expired-token", 13, h);
+    const char *p[4] = { h, "northshire", "person-x", "1000" };
+    fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
+       "VALUES ($1, $2, $3, 'access', $4)", 4, p);
+    res_t r;
+    get("/v1/appointments", "expired-token", &r);
+    assert_problem(&r, 401, "/problems/unauthorized");
+    res_free(&r);
+    /* A refresh token is not an access token. */
+    bo_sha256_hex("refresh-only", 12, h);
+    const char *q[4] = { h, "northshire", "person-x", "4102444800" };
+    fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
+       "VALUES ($1, $2, $3, 'refresh', $4)", 4, q);
+    get("/v1/appointments", "refresh-only", &r);
+    assert_problem(&r, 401, NULL);
+    res_free(&r);
+    /* Odd paths and methods. */
+    get("/v1/payments/%ff%fe", "tv-northshire-sample", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    get("/v1/payments/a/b/c/d/e/f/g/h/i", "tv-northshire-sample", &r);
+    assert_problem(&r, 404, NULL);
+    res_free(&r);
+    req_t d = { .method = "DELETE", .path = "/v1/payments", .auth = "tv-northshire-sample" };
+    http(&d, &r);
+    assert_problem(&r, 405, NULL);
+    res_free(&r);
+    req_t hq = { .method = "POST", .path = "/health" };
+    http(&hq, &r);
+    assert_problem(&r, 405, NULL);
+    res_free(&r);
+}
+
+static void t_audit(void **state)
+{
+    (void)state;
+    /* Every write is audited with ids only: no card numbers, keys or
+     * tokens in the audit table. */
+    char *id = paid_payment("tv-northshire-sample", 321);
+    const char *p[1] = { id };
+    assert_true(fx_count("SELECT COUNT(*) FROM audit WHERE object_id = $1", 1, p) >= 4);
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM audit WHERE object_id LIKE '%4242%' OR "
+                              "actor LIKE '%4242%' OR actor LIKE '%sample%' OR "
+                              "object_id LIKE '%sample%' OR actor LIKE '%viewer-%'", 0, NULL), 0);
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM audit WHERE tenant_id = 'northshire' AND "
+                              "action = 'payment.success' AND object_id = $1", 1, p), 1);
+    free(id);
+}
+
 static void t_config_refusals(void **state)
 {
     (void)state;
@@ -2007,6 +2123,10 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_body_limit), \
     cmocka_unit_test(t_idempotency), \
     cmocka_unit_test(t_idempotency_race), \
+    cmocka_unit_test(t_idempotency_in_flight), \
+    cmocka_unit_test(t_body_truncations), \
+    cmocka_unit_test(t_tokens_and_paths), \
+    cmocka_unit_test(t_audit), \
     cmocka_unit_test(t_tenant_isolation), \
     cmocka_unit_test(t_phone_pages_cards), \
     cmocka_unit_test(t_cancel_refund), \
