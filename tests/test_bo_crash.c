@@ -225,6 +225,7 @@ typedef struct {
     const char *base;
     volatile int *stop;
     int n;                       /* keys sent (the last may be unanswered) */
+    int finished;                /* the client stopped on its own */
     long status[PER_THREAD];     /* answer before the kill; -1: none */
     char id[PER_THREAD][40];     /* payment_id of a 201 */
 } client_t;
@@ -258,6 +259,7 @@ static void *client_run(void *arg)
             break; /* the server is gone (or answered wrongly: checked later) */
     }
     curl_easy_cleanup(h);
+    __atomic_store_n(&c->finished, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -299,10 +301,14 @@ static void crash_rounds(void)
         /* Kill at a different depth of the load each round. */
         int want = 60 + 90 * round;
         for (;;) {
-            int done = 0;
-            for (int t = 0; t < THREADS; t++)
+            int done = 0, finished = 0;
+            for (int t = 0; t < THREADS; t++) {
                 done += __atomic_load_n(&cl[t].n, __ATOMIC_ACQUIRE);
-            if (done >= want)
+                finished += __atomic_load_n(&cl[t].finished, __ATOMIC_ACQUIRE);
+            }
+            /* Every client stopped before the kill: a failure, reported
+             * by check (1) below rather than waited for forever. */
+            if (done >= want || finished == THREADS)
                 break;
             usleep(1000);
         }
