@@ -992,14 +992,14 @@ ui_err ui_show_tv(ui *u, const ui_tv_view *v)
          * red chip and one line, on a dark plate so it reads over any
          * picture. */
         int tw = text_w(u, UI_FONT_BOLD, v->prompt);
-        int max_tw = SAFE_X1 - SAFE_X0 - 80;
+        int max_tw = SAFE_X1 - SAFE_X0 - 56;
         if (tw > max_tw)
             tw = max_tw;
         int h = u->line_h[UI_FONT_BOLD] + 20;
-        int x = SAFE_X0 + 8, y = SAFE_Y1 - 8 - h, w = tw + 64;
+        int x = SAFE_X0, y = SAFE_Y1 - 8 - h, w = tw + 56;
         fill(u, x, y, w, h, 0x141E32u);
-        fill(u, x + 12, y + (h - 20) / 2, 28, 20, C_RED);
-        text_fit(u, UI_FONT_BOLD, x + 50, y + 10, v->prompt, tw, C_TEXT);
+        fill(u, x + 10, y + (h - 20) / 2, 28, 20, C_RED);
+        text_fit(u, UI_FONT_BOLD, x + 46, y + 10, v->prompt, tw, C_TEXT);
     }
     u->be->ops->set_clip(u->be, 0, 0, 0, 0);
     ui_err e = u->be->ops->flip(u->be);
