@@ -1045,7 +1045,7 @@ ui_err ui_show_entry(ui *u, const ui_entry_view *v)
     tx += measure(u, m->bold, val, done_len);
     if (done_len < len) {
         int pw = measure(u, m->bold, val + done_len, len - done_len);
-        fill(u, tx, y + 6, pw + 4, fh - 12, c->focus_tab == C_FOCUS_TAB ? C_FOCUS_TAB : c->focus);
+        fill(u, tx, y + 6, pw + 4, fh - 12, c->warn);   /* yellow in both themes */
         put_text_w(u, m->bold, tx + 2, ty, val + done_len, len - done_len, pw, c->dark_text, fb);
         tx += pw + 4;
     }
