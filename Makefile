@@ -223,6 +223,17 @@ bench: deps
 	@$(BENCH) --sample $(BUILD)/bench/sample.ts
 	@$(BENCH_BUILD)
 
+# The viewer's benchmark (bench/README.md): frame times and the app's peak
+# memory.  Use a normal build (sanitizers change both).
+BENCH_UI := $(BUILD)/bench/bench_ui
+$(BENCH_UI): $(call obj,bench/bench_ui.c) $(LIBAPP) $(LIBUI) $(LIBMODEL) $(LIBDVB)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LIBS)
+.PHONY: bench-ui
+bench-ui: deps
+	@$(MAKE) --no-print-directory $(BENCH_UI) $(CIVICTV) $(CAROUSEL)
+	@$(CAROUSEL) build content -o $(BUILD)/bench/sample-ui.ts >/dev/null
+	@$(BENCH_UI) --app $(CIVICTV) --ts $(BUILD)/bench/sample-ui.ts
+
 # The back office's benchmark (bench/README.md): payment creations per
 # second over loopback with p50/p99, SQLite and, when CIVICTV_PG is set,
 # PostgreSQL (that database is wiped) beside pgbench.  Use a normal build.
