@@ -274,6 +274,18 @@ static int start_pair(void)
     return 0;
 }
 
+static int stop_pair(void **state);
+
+/* A failed start stops what did start (cmocka skips the teardown of a
+ * failed setup). */
+static int start_pair_or_clean(void)
+{
+    if (start_pair() == 0)
+        return 0;
+    stop_pair(NULL);
+    return -1;
+}
+
 static int stop_pair(void **state)
 {
     (void)state;
@@ -302,7 +314,7 @@ static int setup_sqlite(void **state)
     if (!mkdtemp(g_dir))
         return -1;
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
-    return start_pair();
+    return start_pair_or_clean();
 }
 
 static int setup_pg(void **state)
@@ -325,7 +337,7 @@ static int setup_pg(void **state)
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     PQfinish(c);
-    return ok ? start_pair() : -1;
+    return ok ? start_pair_or_clean() : -1;
 }
 
 /* ---- racing clients ---- */

@@ -56,6 +56,7 @@ enum { THREADS = 6, PER_THREAD = 400, ROUNDS = 3 };
 
 static char g_spec[1024];
 static char g_dir[64];
+static pid_t g_server = -1;      /* the running server, for the teardown */
 static const char *g_key = "tv-northshire-sample";
 
 /* ---- HTTP ---- */
@@ -286,7 +287,7 @@ static void crash_rounds(void)
     assert_non_null(seen);
     assert_non_null(cl);
     char base[64];
-    pid_t pid = spawn_server(base, sizeof base);
+    pid_t pid = g_server = spawn_server(base, sizeof base);
     for (int round = 0; round < ROUNDS; round++) {
         volatile int stop = 0;
         pthread_t th[THREADS];
@@ -314,6 +315,7 @@ static void crash_rounds(void)
         }
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
+        g_server = -1;
         stop = 1;
         for (int t = 0; t < THREADS; t++)
             pthread_join(th[t], NULL);
@@ -337,7 +339,7 @@ static void crash_rounds(void)
         keys_total += sent;
         assert_true(answered > 0);
 
-        pid = spawn_server(base, sizeof base);
+        pid = g_server = spawn_server(base, sizeof base);
         CURL *h = curl_easy_init();
 
         /* (2) Every 201 is there, as it was answered. */
@@ -417,6 +419,7 @@ static void crash_rounds(void)
     }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+    g_server = -1;
 
     /* (5) One payment per key, and each one a client was given. */
     bo_rows *rows = crash_rows();
@@ -437,9 +440,25 @@ static void t_sqlite(void **state)
     assert_non_null(mkdtemp(g_dir));
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
     crash_rounds();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    assert_int_equal(system(cmd), 0);
+}
+
+/* The server and the SQLite directory go whether the test passed or not. */
+static int cleanup(void **state)
+{
+    (void)state;
+    if (g_server > 0) {
+        kill(g_server, SIGKILL);
+        waitpid(g_server, NULL, 0);
+        g_server = -1;
+    }
+    if (g_dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "test_bo_crash: could not remove %s\n", g_dir);
+        g_dir[0] = '\0';
+    }
+    return 0;
 }
 
 static void t_postgres(void **state)
@@ -468,8 +487,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_sqlite),
-        cmocka_unit_test(t_postgres),
+        cmocka_unit_test_teardown(t_sqlite, cleanup),
+        cmocka_unit_test_teardown(t_postgres, cleanup),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

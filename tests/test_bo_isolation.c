@@ -265,7 +265,10 @@ static int setup_sqlite(void **state)
     if (!mkdtemp(g_dir))
         return -1;
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
-    return start_server();
+    if (start_server() == 0)
+        return 0;
+    teardown(NULL); /* cmocka skips the teardown of a failed setup */
+    return -1;
 }
 
 static int g_no_pg;
@@ -289,7 +292,10 @@ static int setup_pg(void **state)
     if (!ok)
         fprintf(stderr, "CIVICTV_PG: %s", PQerrorMessage(c));
     PQfinish(c);
-    return ok ? start_server() : -1;
+    if (ok && start_server() == 0)
+        return 0;
+    teardown(NULL);
+    return -1;
 }
 
 /* ---- the sweep ---- */
