@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <png.h>
+
 #include "ui/ui.h"
 #include "ui/ui_theme.h"
 
@@ -291,6 +293,96 @@ static void test_screenshot_png(void **state)
     assert_int_equal(ui_screenshot_png(f->u, "/nonexistent-dir/x.png"), UI_EPNG);
 }
 
+/* Every channel within 16..235 anywhere on a screen. */
+static void assert_studio_range(const fixture *f)
+{
+    for (int y = 0; y < UI_SCREEN_H; y++)
+        for (int x = 0; x < UI_SCREEN_W; x++) {
+            uint32_t p = at(f, x, y);
+            for (int sh = 0; sh <= 16; sh += 8) {
+                int v = (int)((p >> sh) & 0xFF);
+                if (v < 16 || v > 235)
+                    fail_msg("pixel (%d,%d) = %06x: channel out of 16..235", x, y, (unsigned)p);
+            }
+        }
+}
+
+/* The newer screens keep the rules too, in both themes and text sizes:
+ * text entry with its keyboard, a page with a picture and links, the
+ * notice, and the TV picture (full screen, but within studio range). */
+static void test_entry_picture_notice_tv(void **state)
+{
+    fixture *f = *state;
+    static const char *const keys[] = { "A", "B", "C", "1", "2", "3" };
+    static const char *const links[] = { "Bin days", "Your council" };
+    /* A 4x2 PNG with pure black and white, which must come out within
+     * studio range once decoded. */
+    uint8_t raw[24] = { 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 255, 0,
+                        0, 0, 255, 0, 0, 0, 255, 255, 255, 128, 128, 128 };
+    png_image pi;
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    pi.width = 4;
+    pi.height = 2;
+    pi.format = PNG_FORMAT_RGB;
+    uint8_t png[1024];
+    png_alloc_size_t png_len = sizeof png;
+    assert_true(png_image_write_to_memory(&pi, png, &png_len, 0, raw, 0, NULL));
+    ui_image img;
+    assert_int_equal(ui_image_load_png(png, png_len, &img), UI_OK);
+    assert_int_equal(img.w, 4);
+    assert_int_equal(img.argb[0] & 0xFFFFFFu, 0x101010u);
+    assert_int_equal(img.argb[1] & 0xFFFFFFu, 0xEBEBEBu);
+    ui_image_free(&img);
+    assert_int_equal(ui_image_load_png(png, 10, &img), UI_EPNG);   /* cut short */
+    assert_int_equal(ui_image_load_png(png, png_len, &img), UI_OK);
+    for (int style = 0; style < 4; style++) {
+        ui_set_style(f->u, style & 1, style >> 1);
+        ui_entry_view e;
+        memset(&e, 0, sizeof e);
+        e.title = "Your postcode";
+        e.prompt = "Enter your postcode";
+        e.value = "CE1 2";
+        e.pending = 1;
+        e.hint = "Press a number key again and again for its letters.";
+        e.error = "That is not a postcode.";
+        e.keyboard = keys;
+        e.n_keyboard = 6;
+        e.columns = 3;
+        e.focus = 4;
+        assert_int_equal(ui_show_entry(f->u, &e), UI_OK);
+        grab(f);
+        assert_studio_range(f);
+        if (!(style >> 1))
+            assert_tv_safe(f);
+
+        ui_page_view v;
+        memset(&v, 0, sizeof v);
+        v.title = "Bins";
+        v.body = "Put *bins* out by 7am.";
+        v.image = &img;
+        v.image_alt = "A bin";
+        v.links = links;
+        v.n_links = 2;
+        ui_set_notice(f->u, "This service has just been updated.");
+        assert_int_equal(ui_show_page(f->u, &v), UI_OK);
+        ui_set_notice(f->u, NULL);
+        grab(f);
+        assert_studio_range(f);
+        if (!(style >> 1))
+            assert_tv_safe(f);
+    }
+    ui_set_style(f->u, 0, 0);
+    ui_tv_view tv = { NULL, "Press red for public services" };
+    assert_int_equal(ui_show_tv(f->u, &tv), UI_OK);
+    grab(f);
+    assert_studio_range(f);
+    ui_image_free(&img);
+    ui_image_free(NULL);
+    assert_int_equal(ui_show_entry(f->u, NULL), UI_EINVAL);
+    assert_int_equal(ui_show_tv(NULL, &tv), UI_EINVAL);
+}
+
 static void test_bad_arguments(void **state)
 {
     fixture *f = *state;
@@ -311,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_page_layout_and_paging),
         cmocka_unit_test(test_loading_and_message),
         cmocka_unit_test(test_screenshot_png),
+        cmocka_unit_test(test_entry_picture_notice_tv),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests_name("ui_screens", tests, setup, teardown);

@@ -33,7 +33,7 @@
 #define C_GREEN      0x1EA03Cu
 #define C_YELLOW     0xEBC31Eu
 #define C_BLUE       0x1E50C8u
-#define C_FIELD      0x0E1628u
+#define C_FIELD      0x101828u
 
 /* The high-contrast theme: near-black, near-white and one yellow. */
 #define HC_BACKGROUND 0x101010u
