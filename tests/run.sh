@@ -35,8 +35,12 @@ for t in "$build"/tests/test_*; do
     "$t" >"$log" 2>&1
     rc=$?
     cat "$log"
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:.*/\1/p' "$log" | tail -n 1)
+    # A binary may run several cmocka groups, each with its own summary:
+    # add them all up.
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" |
+        awk '{ n += $1 } END { if (NR) print n }')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:.*/\1/p' "$log" |
+        awk '{ n += $1 } END { if (NR) print n }')
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     # A binary that crashed or exited non-zero without cmocka's failure
