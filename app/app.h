@@ -31,6 +31,8 @@ typedef struct {
     const char *fonts_conf;    /* --fonts FILE, or NULL */
     int verbose;               /* -v: receiver diagnostics on stderr */
     app_script script;         /* --keys and --script, in order */
+    int keys_at_once;          /* --keys-at-once: play the script from the
+                                  first frame, not once the content is in */
     const char *settings_path; /* --settings FILE, or NULL: the XDG default */
     long idle_timeout_s;       /* --idle-timeout: back to TV after this many
                                   seconds without a key; 0: never */

@@ -86,7 +86,8 @@ typedef struct {
     size_t list[APP_MAX_LIST];   /* indices into the search index */
     size_t n_list;
 
-    int started;                 /* the first full screen has been shown */
+    int started;                 /* the content has arrived */
+    int scripting;               /* scripted keys and screenshots are running */
     int quit;
     int status;                  /* exit status */
     unsigned shot_no;            /* screenshots taken after keys */
@@ -137,8 +138,10 @@ void app_content_updated(app *a);
 void app_apply_settings(app *a);
 /* Write DIR/NNN-name.png (or 000-start.png with k == UI_KEY_NONE). */
 void app_screenshot(app *a, ui_key k);
-/* Write DIR/NNN-update.png after a content update (testers see the notice). */
-void app_screenshot_update(app *a);
+/* Write DIR/NNN-NAME.png on an event that is not a key: "update" after a
+ * content update (testers see the notice), "ready" when the content
+ * arrives under a script that started before it. */
+void app_screenshot_event(app *a, const char *name);
 void app_free_screen(app *a);
 
 #endif

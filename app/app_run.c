@@ -117,13 +117,25 @@ static void on_dvb_event(void *ud, const dvb_event *ev)
 /* The content is ready: the script and screenshots start now, on
  * whatever the viewer sees (the TV with its prompt, or the service if
  * Red was pressed while the carousel was still arriving). */
+static void begin_script(app *a)
+{
+    a->scripting = 1;
+    a->step_due = a->now + (a->opt->mode == UI_MODE_WINDOW ? WINDOW_KEY_GAP_MS : 0);
+    app_screenshot(a, UI_KEY_NONE);
+}
+
+/* With --keys-at-once the script has been playing since the first frame
+ * (so that it can see the loading screen); the arrival of the content is
+ * then a screenshot of its own, DIR/NNN-ready.png. */
 static void start(app *a)
 {
     if (a->in_service)
         app_render(a);
     a->started = 1;
-    a->step_due = a->now + (a->opt->mode == UI_MODE_WINDOW ? WINDOW_KEY_GAP_MS : 0);
-    app_screenshot(a, UI_KEY_NONE);
+    if (a->scripting)
+        app_screenshot_event(a, "ready");
+    else
+        begin_script(a);
 }
 
 static void take_store(app *a)
@@ -159,7 +171,7 @@ static void take_store(app *a)
         start(a);
     else {
         app_content_updated(a);
-        app_screenshot_update(a);
+        app_screenshot_event(a, "update");
     }
 }
 
@@ -243,14 +255,14 @@ static void handle_key(app *a, ui_key k)
     app_handle_key(a, k);
     if (a->screen == SCREEN_LOADING && !was_loading)
         show_progress(a, 1);
-    if (!a->quit && a->started)
+    if (!a->quit && a->scripting)
         app_screenshot(a, k);
 }
 
 static void run_script(app *a)
 {
     const app_script *s = &a->opt->script;
-    while (!a->quit && a->started && a->step < s->n && a->now >= a->step_due) {
+    while (!a->quit && a->scripting && a->step < s->n && a->now >= a->step_due) {
         const app_script_step *st = &s->steps[a->step++];
         if (st->key == UI_KEY_NONE) {
             a->step_due = a->now + st->wait_ms;
@@ -288,7 +300,7 @@ static int next_timeout(app *a)
         if (t > 50)
             t = 50;
     }
-    if (a->started && !script_done(a)) {
+    if (a->scripting && !script_done(a)) {
         long d = a->step_due > a->now ? (long)(a->step_due - a->now) : 0;
         if (t < 0 || d < t)
             t = d;
@@ -514,13 +526,17 @@ int app_run(const app_options *opt)
     app_apply_settings(&a);
     /* Television first, with the prompt, whatever the carousel is doing. */
     app_show_tv(&a, 1);
+    if (opt->keys_at_once)
+        begin_script(&a);
     if (a.content) {
         app_content_changed(&a);
         start(&a);
     }
 
     while (!a.quit) {
-        /* A headless run ends when the script has been played. */
+        /* A headless run ends when the script has been played and the
+         * content has arrived (a script played at once may be over
+         * while the carousel is still coming). */
         if (opt->mode == UI_MODE_HEADLESS && a.started && script_done(&a))
             break;
         struct pollfd pfd[2];

@@ -1140,8 +1140,8 @@ void app_screenshot(app *a, ui_key k)
         app_log(a, "%s: %s", path, ui_strerror(e));
 }
 
-void app_screenshot_update(app *a)
+void app_screenshot_event(app *a, const char *name)
 {
-    if (a->opt->screenshots && a->started)
-        write_shot(a, "update");
+    if (a->opt->screenshots && a->scripting)
+        write_shot(a, name);
 }

@@ -32,7 +32,10 @@ static void usage(FILE *to)
         "  --script FILE       scripted keys, one per line ('wait MS' pauses,\n"
         "                      '#' comments)\n"
         "  --screenshots DIR   write DIR/000-start.png, then DIR/NNN-KEY.png\n"
-        "                      after each key\n"
+        "                      after each key (NNN-update.png after an update)\n"
+        "  --keys-at-once      play the keys from the first frame rather than\n"
+        "                      once the carousel is in (keys then meet the\n"
+        "                      loading screen; NNN-ready.png when it is in)\n"
         "  --content DIR       read a content folder instead of a stream\n"
         "  --demux DEVICE      read a DVB demux device (with --pid: section\n"
         "                      filters on that PID, else the whole multiplex)\n"
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
             o.mode = UI_MODE_HEADLESS;
         } else if (!strcmp(a, "--window") || !strcmp(a, "--emulator")) {
             o.mode = UI_MODE_WINDOW;
+        } else if (!strcmp(a, "--keys-at-once")) {
+            o.keys_at_once = 1;
         } else if (!strcmp(a, "--check-fit")) {
             o.check_fit = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {

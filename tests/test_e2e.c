@@ -9,7 +9,8 @@
  * non-zero exit, never a crash.
  *
  * Set CIVICTV_UPDATE_GOLDEN=1 to rewrite the golden images from this run
- * (then look at them before committing).
+ * (then look at them before committing); tests/ui_harness.h holds the
+ * comparison.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,101 +18,26 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-static char build_dir[256];
-static char tmp_dir[256];
+#include "tests/ui_harness.h"
+
 static char sample_ts[512];
-
-typedef struct {
-    unsigned w, h;
-    uint8_t *rgb; /* w*h*3 */
-} image;
-
-static int load_png(const char *path, image *img)
-{
-    png_image pi;
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&pi, path))
-        return -1;
-    pi.format = PNG_FORMAT_RGB;
-    img->w = pi.width;
-    img->h = pi.height;
-    img->rgb = malloc(PNG_IMAGE_SIZE(pi));
-    if (!img->rgb || !png_image_finish_read(&pi, NULL, img->rgb, 0, NULL)) {
-        png_image_free(&pi);
-        free(img->rgb);
-        img->rgb = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int rc = in && out ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = -1;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        rc = -1;
-    return rc;
-}
-
-/* Run a shell command; return its exit status, or 128+signal if it died,
- * and capture stderr+stdout into out (if not NULL). */
-static int run(const char *cmd, char *out, size_t outlen)
-{
-    char full[4096];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    if (!p)
-        return -1;
-    size_t n = 0;
-    char buf[4096];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0) {
-        if (out && n + 1 < outlen) {
-            size_t c = k < outlen - 1 - n ? k : outlen - 1 - n;
-            memcpy(out + n, buf, c);
-            n += c;
-        }
-    }
-    if (out)
-        out[n] = '\0';
-    int st = pclose(p);
-    if (WIFEXITED(st))
-        return WEXITSTATUS(st);
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return -1;
-}
 
 static int setup(void **state)
 {
     (void)state;
-    const char *b = getenv("CIVICTV_BUILD");
-    snprintf(build_dir, sizeof build_dir, "%s", b && *b ? b : "build");
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/civictv-e2e-XXXXXX");
-    if (!mkdtemp(tmp_dir))
+    if (hx_setup("e2e") != 0)
         return -1;
-    snprintf(sample_ts, sizeof sample_ts, "%s/sample.ts", tmp_dir);
+    snprintf(sample_ts, sizeof sample_ts, "%s/sample.ts", hx_tmp);
     char cmd[1024], out[8192];
     snprintf(cmd, sizeof cmd, "%s/civictv-carousel build content -o %s",
-             build_dir, sample_ts);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, sample_ts);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc != 0) {
         print_error("%s\n%s\n", cmd, out);
         return -1;
@@ -122,73 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
-    return run(cmd, NULL, 0) == 0 ? 0 : -1;
-}
-
-/* Compare a screenshot with a golden image.  Tolerance: no more than 0.5%
- * of pixels may differ by more than 48 in any channel, and the mean
- * absolute difference must stay under 2 levels. */
-static void compare_with_golden(const char *shot, const char *golden)
-{
-    if (getenv("CIVICTV_UPDATE_GOLDEN")) {
-        assert_int_equal(copy_file(shot, golden), 0);
-        print_message("updated %s\n", golden);
-        return;
-    }
-    image a, g;
-    if (load_png(shot, &a) != 0)
-        fail_msg("cannot read screenshot %s", shot);
-    if (load_png(golden, &g) != 0) {
-        free(a.rgb);
-        fail_msg("cannot read golden image %s", golden);
-    }
-    assert_int_equal(a.w, 720);
-    assert_int_equal(a.h, 576);
-    assert_int_equal(a.w, g.w);
-    assert_int_equal(a.h, g.h);
-    size_t n = (size_t)a.w * a.h, bad = 0;
-    uint64_t sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        int worst = 0;
-        for (int c = 0; c < 3; c++) {
-            int d = abs((int)a.rgb[i * 3 + c] - (int)g.rgb[i * 3 + c]);
-            sum += (uint64_t)d;
-            if (d > worst)
-                worst = d;
-        }
-        if (worst > 48)
-            bad++;
-    }
-    free(a.rgb);
-    free(g.rgb);
-    double mean = (double)sum / (double)(n * 3);
-    if (bad * 200 > n || mean >= 2.0)
-        fail_msg("%s differs from %s: %zu pixels off, mean difference %.2f",
-                 shot, golden, bad, mean);
-}
-
-/* The screenshot must keep everything but the background inside the
- * graphics-safe area (EBU R95: x 36..684, y 29..547). */
-static void assert_safe_area(const char *shot)
-{
-    image a;
-    if (load_png(shot, &a) != 0)
-        fail_msg("cannot read %s", shot);
-    const uint8_t *bg = a.rgb; /* top-left corner is background */
-    size_t outside = 0;
-    for (unsigned y = 0; y < a.h; y++)
-        for (unsigned x = 0; x < a.w; x++) {
-            if (x >= 36 && x < 684 && y >= 29 && y < 547)
-                continue;
-            const uint8_t *p = a.rgb + ((size_t)y * a.w + x) * 3;
-            if (abs(p[0] - bg[0]) + abs(p[1] - bg[1]) + abs(p[2] - bg[2]) > 24)
-                outside++;
-        }
-    free(a.rgb);
-    if (outside)
-        fail_msg("%s: %zu pixels drawn outside the safe area", shot, outside);
+    return hx_teardown();
 }
 
 /* Run civictv headless on the sample carousel with a fresh settings file
@@ -197,33 +57,18 @@ static void play(const char *name, const char *settings, const char *keys,
                  char *shots, size_t shots_len)
 {
     char cmd[4096], out[16384], set_path[600];
-    snprintf(shots, shots_len, "%s/%s", tmp_dir, name);
-    snprintf(set_path, sizeof set_path, "%s/%s.settings", tmp_dir, name);
+    snprintf(shots, shots_len, "%s/%s", hx_tmp, name);
+    snprintf(set_path, sizeof set_path, "%s/%s.settings", hx_tmp, name);
     FILE *f = fopen(set_path, "w");
     assert_non_null(f);
     fputs(settings ? settings : "", f);
     assert_int_equal(fclose(f), 0);
     snprintf(cmd, sizeof cmd,
              "%s/civictv --headless --settings %s --screenshots %s --keys '%s' %s",
-             build_dir, set_path, shots, keys, sample_ts);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, set_path, shots, keys, sample_ts);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc != 0)
         fail_msg("civictv exited %d:\n%s", rc, out);
-}
-
-static void check_shot(const char *shots, const char *file, const char *golden)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", shots, file);
-    compare_with_golden(path, golden);
-}
-
-static void check_shot_safe(const char *shots, const char *file, const char *golden)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", shots, file);
-    compare_with_golden(path, golden);
-    assert_safe_area(path);
 }
 
 static void test_root_menu_and_page(void **state)
@@ -233,12 +78,12 @@ static void test_root_menu_and_page(void **state)
     /* TV with the prompt; Red opens the root menu; the focus moves; a
      * menu opens; Back finds the focus where it was; Exit is TV again. */
     play("tour", NULL, "red,down,down,ok,back,exit", shots, sizeof shots);
-    check_shot(shots, "000-start.png", "tests/golden/tv-prompt.png");
-    check_shot_safe(shots, "001-red.png", "tests/golden/root-menu.png");
-    check_shot_safe(shots, "003-down.png", "tests/golden/root-menu-focus3.png");
-    check_shot_safe(shots, "004-ok.png", "tests/golden/menu-bins.png");
-    check_shot_safe(shots, "005-back.png", "tests/golden/root-menu-focus3.png");
-    check_shot(shots, "006-exit.png", "tests/golden/tv.png");
+    hx_check_shot(shots, "000-start.png", "tests/golden/tv-prompt.png");
+    hx_check_shot_safe(shots, "001-red.png", "tests/golden/root-menu.png");
+    hx_check_shot_safe(shots, "003-down.png", "tests/golden/root-menu-focus3.png");
+    hx_check_shot_safe(shots, "004-ok.png", "tests/golden/menu-bins.png");
+    hx_check_shot_safe(shots, "005-back.png", "tests/golden/root-menu-focus3.png");
+    hx_check_shot(shots, "006-exit.png", "tests/golden/tv.png");
 }
 
 /* The viewer's journey: the service from the carousel, a postcode typed
@@ -250,17 +95,17 @@ static void test_local_journey_in_welsh(void **state)
     char shots[512];
     play("journey", NULL,
          "red,ok,2,2,2,3,3,1,blue,down,ok,back,blue,ok,back,ok", shots, sizeof shots);
-    check_shot_safe(shots, "002-ok.png", "tests/golden/journey-postcode.png");
-    check_shot_safe(shots, "008-1.png", "tests/golden/journey-postcode-ce1.png");
-    check_shot_safe(shots, "009-blue.png", "tests/golden/journey-council.png");
-    check_shot_safe(shots, "011-ok.png", "tests/golden/journey-council-page.png");
-    check_shot_safe(shots, "014-ok.png", "tests/golden/journey-settings-cy.png");
-    check_shot_safe(shots, "016-ok.png", "tests/golden/journey-council-page-cy.png");
+    hx_check_shot_safe(shots, "002-ok.png", "tests/golden/journey-postcode.png");
+    hx_check_shot_safe(shots, "008-1.png", "tests/golden/journey-postcode-ce1.png");
+    hx_check_shot_safe(shots, "009-blue.png", "tests/golden/journey-council.png");
+    hx_check_shot_safe(shots, "011-ok.png", "tests/golden/journey-council-page.png");
+    hx_check_shot_safe(shots, "014-ok.png", "tests/golden/journey-settings-cy.png");
+    hx_check_shot_safe(shots, "016-ok.png", "tests/golden/journey-council-page-cy.png");
 
     /* The settings were saved: a new run starts in Welsh, with the
      * council known, so "Your council" opens it at once. */
     char set_path[600], text[512];
-    snprintf(set_path, sizeof set_path, "%s/journey.settings", tmp_dir);
+    snprintf(set_path, sizeof set_path, "%s/journey.settings", hx_tmp);
     FILE *f = fopen(set_path, "r");
     assert_non_null(f);
     size_t n = fread(text, 1, sizeof text - 1, f);
@@ -269,8 +114,8 @@ static void test_local_journey_in_welsh(void **state)
     assert_non_null(strstr(text, "language = cy"));
     assert_non_null(strstr(text, "postcode = CE1"));
     play("journey2", text, "red,ok", shots, sizeof shots);
-    check_shot(shots, "000-start.png", "tests/golden/tv-prompt-cy.png");
-    check_shot_safe(shots, "002-ok.png", "tests/golden/journey-council-cy.png");
+    hx_check_shot(shots, "000-start.png", "tests/golden/tv-prompt-cy.png");
+    hx_check_shot_safe(shots, "002-ok.png", "tests/golden/journey-council-cy.png");
 }
 
 /* Privacy and the prompt: the prompt hides itself; after the idle time
@@ -279,18 +124,18 @@ static void test_prompt_and_idle_timeout(void **state)
 {
     (void)state;
     char cmd[2048], out[16384], shots[600];
-    snprintf(shots, sizeof shots, "%s/idle", tmp_dir);
+    snprintf(shots, sizeof shots, "%s/idle", hx_tmp);
     snprintf(cmd, sizeof cmd,
              "%s/civictv --headless --idle-timeout 1 --settings %s/idle.settings "
              "--screenshots %s --keys 'wait 6500,down,red,3,ok,wait 1500,down,red' %s",
-             build_dir, tmp_dir, shots, sample_ts);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, hx_tmp, shots, sample_ts);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc != 0)
         fail_msg("civictv exited %d:\n%s", rc, out);
-    check_shot(shots, "001-down.png", "tests/golden/tv.png");        /* prompt gone */
-    check_shot_safe(shots, "004-ok.png", "tests/golden/menu-bins.png");
-    check_shot(shots, "005-down.png", "tests/golden/tv.png");        /* idle: TV */
-    check_shot_safe(shots, "006-red.png", "tests/golden/root-menu.png"); /* forgotten */
+    hx_check_shot(shots, "001-down.png", "tests/golden/tv.png");        /* prompt gone */
+    hx_check_shot_safe(shots, "004-ok.png", "tests/golden/menu-bins.png");
+    hx_check_shot(shots, "005-down.png", "tests/golden/tv.png");        /* idle: TV */
+    hx_check_shot_safe(shots, "006-red.png", "tests/golden/root-menu.png"); /* forgotten */
 }
 
 /* Postcodes that are not postcodes, or that no council covers, are
@@ -300,19 +145,19 @@ static void test_postcode_errors_and_bad_keymap(void **state)
     (void)state;
     char shots[512];
     play("pc-bad", NULL, "red,ok,9,9,9,blue", shots, sizeof shots);
-    check_shot_safe(shots, "006-blue.png", "tests/golden/postcode-not-a-postcode.png");
+    hx_check_shot_safe(shots, "006-blue.png", "tests/golden/postcode-not-a-postcode.png");
     play("pc-unknown", NULL, "red,ok,3,3,1,blue", shots, sizeof shots);
-    check_shot_safe(shots, "006-blue.png", "tests/golden/postcode-no-council.png");
+    hx_check_shot_safe(shots, "006-blue.png", "tests/golden/postcode-no-council.png");
 
     char path[600], cmd[2048], out[4096];
-    snprintf(path, sizeof path, "%s/bad.keymap", tmp_dir);
+    snprintf(path, sizeof path, "%s/bad.keymap", hx_tmp);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("box RED = red\ndesktop F9 = purple\n", f);
     assert_int_equal(fclose(f), 0);
-    snprintf(cmd, sizeof cmd, "%s/civictv --headless --keymap %s %s", build_dir, path,
+    snprintf(cmd, sizeof cmd, "%s/civictv --headless --keymap %s %s", hx_build, path,
              sample_ts);
-    int rc = run(cmd, out, sizeof out);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc != 1 || !strstr(out, "bad.keymap: line 2: \"purple\" is not a remote key"))
         fail_msg("bad key map: exit %d:\n%s", rc, out);
 }
@@ -323,10 +168,7 @@ static void write_text(const char *dir, const char *name, const char *text)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
+    hx_write_file(path, text);
 }
 
 /* Two versions of a small service: in the second, page A has new text
@@ -334,8 +176,8 @@ static void write_text(const char *dir, const char *name, const char *text)
 static void make_versions(char *both_ts, size_t n)
 {
     char v1[600], v2[600], cmd[4096], out[16384];
-    snprintf(v1, sizeof v1, "%s/upd-v1", tmp_dir);
-    snprintf(v2, sizeof v2, "%s/upd-v2", tmp_dir);
+    snprintf(v1, sizeof v1, "%s/upd-v1", hx_tmp);
+    snprintf(v2, sizeof v2, "%s/upd-v2", hx_tmp);
     const char *dirs[2] = { v1, v2 };
     for (int i = 0; i < 2; i++) {
         char sub[700];
@@ -371,12 +213,12 @@ static void make_versions(char *both_ts, size_t n)
              "--carousel-bitrate 200k --duration 3 && "
              "%s/civictv-carousel update %s/v1.ts.state %s -o %s/v2.ts && "
              "cat %s/v1.ts %s/v2.ts > %s/both.ts",
-             build_dir, v1, tmp_dir, build_dir, tmp_dir, v2, tmp_dir, tmp_dir, tmp_dir,
-             tmp_dir);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, v1, hx_tmp, hx_build, hx_tmp, v2, hx_tmp, hx_tmp, hx_tmp,
+             hx_tmp);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc != 0)
         fail_msg("%s\n%s", cmd, out);
-    snprintf(both_ts, n, "%s/both.ts", tmp_dir);
+    snprintf(both_ts, n, "%s/both.ts", hx_tmp);
 }
 
 /* An update while the viewer reads: the page stays, with a notice; an
@@ -391,11 +233,11 @@ static void test_update_keeps_place(void **state)
         { "gone", "red,down,ok,wait 4000", "tests/golden/update-page-gone.png" },
     };
     for (int i = 0; i < 2; i++) {
-        snprintf(shots, sizeof shots, "%s/update-%s", tmp_dir, runs[i][0]);
+        snprintf(shots, sizeof shots, "%s/update-%s", hx_tmp, runs[i][0]);
         snprintf(cmd, sizeof cmd,
                  "%s/civictv --headless -v --settings %s/upd.settings --screenshots %s "
-                 "--keys '%s' %s", build_dir, tmp_dir, shots, runs[i][1], ts);
-        int rc = run(cmd, out, sizeof out);
+                 "--keys '%s' %s", hx_build, hx_tmp, shots, runs[i][1], ts);
+        int rc = hx_run(cmd, out, sizeof out);
         if (rc != 0)
             fail_msg("civictv exited %d:\n%s", rc, out);
         const char *want = i == 0 ? "update: pages/a.json is still there"
@@ -404,8 +246,62 @@ static void test_update_keeps_place(void **state)
             fail_msg("no \"%s\" in:\n%s", want, out);
         char file[700];
         snprintf(file, sizeof file, "%03d-update.png", i == 0 ? 3 : 4);
-        check_shot_safe(shots, file, runs[i][2]);
+        hx_check_shot_safe(shots, file, runs[i][2]);
     }
+}
+
+/* Two screenshots differ somewhere (the progress has moved). */
+static int shots_differ(const char *dir, const char *f1, const char *f2)
+{
+    char p1[700], p2[700];
+    snprintf(p1, sizeof p1, "%s/%s", dir, f1);
+    snprintf(p2, sizeof p2, "%s/%s", dir, f2);
+    hx_image a = { 0, 0, NULL }, b = { 0, 0, NULL };
+    if (hx_load_png(p1, &a) != 0 || hx_load_png(p2, &b) != 0)
+        fail_msg("cannot read %s or %s", p1, p2);
+    int differ = a.w != b.w || a.h != b.h ||
+                 memcmp(a.rgb, b.rgb, (size_t)a.w * a.h * 3) != 0;
+    free(a.rgb);
+    free(b.rgb);
+    return differ;
+}
+
+/* A stream still arriving, at 400 kbit/s (about 3 s for the sample):
+ * Red shows the progress, which moves, and the service opens by itself
+ * when the carousel is in.  Cut short, the same stream ends with the
+ * progress screen's reason on the terminal and a non-zero exit. */
+static void test_progress_while_arriving(void **state)
+{
+    (void)state;
+    char cmd[2048], out[16384], shots[600];
+    snprintf(shots, sizeof shots, "%s/arriving", hx_tmp);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --rate 400000 --keys-at-once --settings %s/arr.settings "
+             "--screenshots %s --keys 'red,wait 800,down' %s",
+             hx_build, hx_tmp, shots, sample_ts);
+    int rc = hx_run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("civictv exited %d:\n%s", rc, out);
+    hx_check_shot(shots, "000-start.png", "tests/golden/tv-prompt.png");
+    assert_true(shots_differ(shots, "001-red.png", "002-down.png"));
+    hx_check_shot_safe(shots, "003-ready.png", "tests/golden/root-menu.png");
+
+    char ts[600];
+    snprintf(ts, sizeof ts, "%s/first-third.ts", hx_tmp);
+    snprintf(cmd, sizeof cmd, "head -c %d %s > %s", 188 * 230, sample_ts, ts);
+    assert_int_equal(hx_run(cmd, out, sizeof out), 0);
+    snprintf(shots, sizeof shots, "%s/cut", hx_tmp);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --rate 400000 --keys-at-once --settings %s/arr.settings "
+             "--screenshots %s --keys 'red' %s",
+             hx_build, hx_tmp, shots, ts);
+    rc = hx_run(cmd, out, sizeof out);
+    if (rc != 1 || !strstr(out, "carousel incomplete"))
+        fail_msg("cut stream: exit %d:\n%s", rc, out);
+    char path[700];
+    snprintf(path, sizeof path, "%s/001-red.png", shots);
+    hx_assert_safe_area(path);
+    assert_true(shots_differ(shots, "000-start.png", "001-red.png"));
 }
 
 /* Write a damaged stream: the first `keep` bytes of the sample, then
@@ -437,11 +333,11 @@ static void check_bad_stream(const char *name, size_t keep, size_t noise,
                              const char *expect)
 {
     char cmd[2048], out[16384], ts[512];
-    snprintf(ts, sizeof ts, "%s/%s", tmp_dir, name);
+    snprintf(ts, sizeof ts, "%s/%s", hx_tmp, name);
     write_damaged(ts, keep, noise);
     snprintf(cmd, sizeof cmd, "%s/civictv --headless --settings %s/none.settings --keys ok %s",
-             build_dir, tmp_dir, ts);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, hx_tmp, ts);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc == 0 || rc >= 128)
         fail_msg("%s: civictv exited %d (want a clean failure):\n%s", name, rc, out);
     if (!strstr(out, expect))
@@ -465,8 +361,8 @@ static void test_bad_streams_fail_cleanly(void **state)
     /* A missing file is named. */
     char cmd[1024], out[4096];
     snprintf(cmd, sizeof cmd, "%s/civictv --headless %s/does-not-exist.ts",
-             build_dir, tmp_dir);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, hx_tmp);
+    int rc = hx_run(cmd, out, sizeof out);
     if (!(rc != 0 && rc < 128) || !strstr(out, "does-not-exist.ts"))
         fail_msg("missing file: exit %d:\n%s", rc, out);
 }
@@ -477,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_root_menu_and_page),
         cmocka_unit_test(test_local_journey_in_welsh),
         cmocka_unit_test(test_update_keeps_place),
+        cmocka_unit_test(test_progress_while_arriving),
         cmocka_unit_test(test_prompt_and_idle_timeout),
         cmocka_unit_test(test_postcode_errors_and_bad_keymap),
         cmocka_unit_test(test_bad_streams_fail_cleanly),

@@ -1,16 +1,23 @@
 /*
  * Golden images of every kind of screen, in English and Welsh, in normal
- * and large text (and once in the high-contrast theme): the TV with the "Press red" prompt, a menu, a long page
- * (its first and second screens), a page with a picture, a council's menu
- * with its contact details, postcode entry by multi-tap and by the
- * on-screen keyboard, the A-Z, search results, settings, the TV alone;
- * then the loading screen and the update notice.
+ * and large text (and once in the high-contrast theme): the TV with the
+ * "Press red" prompt, a menu, a long page (its first and second screens),
+ * a page with a picture, a council's menu with its contact details,
+ * postcode entry by multi-tap and by the on-screen keyboard, the A-Z,
+ * search results, settings, the TV alone, the loading screen, and the
+ * update notice when the viewer's page is kept and when it has gone.
  *
- * The first kinds come from the real civictv, headless, on the sample
- * content folder with scripted keys and a settings file for the language
- * and text size, with --check-fit (no text may leave its box).  Loading
- * and the notice depend on timing on air, so they are drawn through the
- * same UI calls and the app's own string table here.
+ * Every image comes from the real civictv, headless, with scripted keys
+ * and a settings file for the language and text size, with --check-fit
+ * (no text may leave its box):
+ * - the tour runs on the sample content folder;
+ * - loading: the sample carousel as a stream, with the keys played from
+ *   the first frame (--keys-at-once), so that Red meets the carousel
+ *   still arriving (after the first 64 KiB read); the menu follows when
+ *   it is in;
+ * - the notice: a stream of the sample carousel, then version 2 of it from
+ *   `civictv-carousel update` (a page's text edited, another page and its
+ *   menu item removed), played while the viewer is on one of those pages.
  *
  * Each image was looked at when it was made.  CIVICTV_UPDATE_GOLDEN=1
  * rewrites them (then look again before committing).
@@ -21,136 +28,132 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <png.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "app/app_strings.h"
-#include "ui/ui.h"
+#include "tests/ui_harness.h"
 
-static char build_dir[256];
-static char tmp_dir[256];
+static char sample_ts[600];   /* the sample carousel */
+static char update_ts[600];   /* the sample carousel, then its version 2 */
 
-typedef struct {
-    unsigned w, h;
-    uint8_t *rgb;
-} image;
-
-static int load_png(const char *path, image *img)
+static char *read_text(const char *path)
 {
-    png_image pi;
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&pi, path))
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* Version 2's edits, on a copy of content/: an entry of `list` (a menu's
+ * "items", a page's "links") that leads to `target` leaves `file`. */
+static int drop_item(const char *dir, const char *file, const char *list,
+                     const char *target)
+{
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char *text = read_text(path);
+    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *items = cJSON_GetObjectItemCaseSensitive(doc, list);
+    int dropped = 0;
+    for (int i = cJSON_GetArraySize(items) - 1; i >= 0; i--) {
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, i), "target");
+        if (cJSON_IsString(t) && !strcmp(t->valuestring, target)) {
+            cJSON_DeleteItemFromArray(items, i);
+            dropped++;
+        }
+    }
+    char *out = dropped ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!out)
         return -1;
-    pi.format = PNG_FORMAT_RGB;
-    img->w = pi.width;
-    img->h = pi.height;
-    img->rgb = malloc(PNG_IMAGE_SIZE(pi));
-    if (!img->rgb || !png_image_finish_read(&pi, NULL, img->rgb, 0, NULL)) {
-        png_image_free(&pi);
-        free(img->rgb);
-        img->rgb = NULL;
+    FILE *f = fopen(path, "w");
+    int rc = f && fputs(out, f) >= 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    cJSON_free(out);
+    return rc;
+}
+
+/* The first paragraph of a page gains a few words in each language:
+ * from[l] becomes to[l]. */
+static int edit_text(const char *dir, const char *file, const char *const from[2],
+                     const char *const to[2])
+{
+    char path[900];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char *text = read_text(path);
+    for (int l = 0; text && l < 2; l++) {
+        char *at = strstr(text, from[l]);
+        char *next = NULL;
+        if (at && asprintf(&next, "%.*s%s%s", (int)(at - text), text, to[l],
+                           at + strlen(from[l])) < 0)
+            next = NULL;
+        free(text);
+        text = next;
+    }
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int rc = f && fputs(text, f) >= 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    free(text);
+    return rc;
+}
+
+static int build_streams(void)
+{
+    char cmd[4096], out[16384], v2[600];
+    snprintf(sample_ts, sizeof sample_ts, "%s/sample.ts", hx_tmp);
+    snprintf(update_ts, sizeof update_ts, "%s/update.ts", hx_tmp);
+    snprintf(v2, sizeof v2, "%s/content-v2", hx_tmp);
+    snprintf(cmd, sizeof cmd, "%s/civictv-carousel build content -o %s && cp -R content %s",
+             hx_build, sample_ts, v2);
+    if (hx_run(cmd, out, sizeof out) != 0) {
+        print_error("%s\n%s\n", cmd, out);
+        return -1;
+    }
+    static const char *const from[2] = { "\"Most homes have", "\"Mae gan y rhan fwyaf" };
+    static const char *const to[2] = { "\"Since April, most homes have",
+                                       "\"Ers mis Ebrill, mae gan y rhan fwyaf" };
+    if (edit_text(v2, "pages/recycling.json", from, to) != 0 ||
+        drop_item(v2, "menus/bins.json", "items", "pages/bulky-items.json") != 0 ||
+        drop_item(v2, "councils/riverton/bins.json", "links", "pages/bulky-items.json") != 0) {
+        print_error("cannot make version 2 of the content in %s\n", v2);
+        return -1;
+    }
+    /* Version 1 runs for three seconds (null packets at 1 Mbit/s) before
+     * version 2 starts, so that the keys are played before the update. */
+    snprintf(cmd, sizeof cmd,
+             "rm %s/pages/bulky-items.json && "
+             "%s/civictv-carousel build content -o %s/v1.ts --ts-bitrate 1M "
+             "--carousel-bitrate 400k --duration 3 && "
+             "%s/civictv-carousel update %s/v1.ts.state %s -o %s/v2.ts && "
+             "cat %s/v1.ts %s/v2.ts > %s",
+             v2, hx_build, hx_tmp, hx_build, hx_tmp, v2, hx_tmp, hx_tmp, hx_tmp, update_ts);
+    if (hx_run(cmd, out, sizeof out) != 0) {
+        print_error("%s\n%s\n", cmd, out);
         return -1;
     }
     return 0;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    char buf[65536];
-    size_t n;
-    int rc = in && out ? 0 : -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
-            rc = -1;
-    if (in)
-        fclose(in);
-    if (out && fclose(out) != 0)
-        rc = -1;
-    return rc;
-}
-
-static int run(const char *cmd, char *out, size_t outlen)
-{
-    char full[8192];
-    snprintf(full, sizeof full, "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    if (!p)
-        return -1;
-    size_t n = 0, k;
-    char buf[4096];
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0) {
-        if (out && n + 1 < outlen) {
-            size_t c = k < outlen - 1 - n ? k : outlen - 1 - n;
-            memcpy(out + n, buf, c);
-            n += c;
-        }
-    }
-    if (out)
-        out[n] = '\0';
-    int st = pclose(p);
-    if (WIFEXITED(st))
-        return WEXITSTATUS(st);
-    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
-/* Same tolerance as the e2e test: at most 0.5% of pixels off by more
- * than 48 in a channel, mean difference under 2 levels. */
-static void compare_with_golden(const char *shot, const char *golden)
-{
-    if (getenv("CIVICTV_UPDATE_GOLDEN")) {
-        assert_int_equal(copy_file(shot, golden), 0);
-        print_message("updated %s\n", golden);
-        return;
-    }
-    image a, g;
-    if (load_png(shot, &a) != 0)
-        fail_msg("cannot read screenshot %s", shot);
-    if (load_png(golden, &g) != 0) {
-        free(a.rgb);
-        fail_msg("cannot read golden image %s", golden);
-    }
-    assert_int_equal(a.w, g.w);
-    assert_int_equal(a.h, g.h);
-    size_t n = (size_t)a.w * a.h, bad = 0;
-    uint64_t sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        int worst = 0;
-        for (int c = 0; c < 3; c++) {
-            int d = abs((int)a.rgb[i * 3 + c] - (int)g.rgb[i * 3 + c]);
-            sum += (uint64_t)d;
-            worst = d > worst ? d : worst;
-        }
-        bad += worst > 48;
-    }
-    free(a.rgb);
-    free(g.rgb);
-    double mean = (double)sum / (double)(n * 3);
-    if (bad * 200 > n || mean >= 2.0)
-        fail_msg("%s differs from %s: %zu pixels off, mean difference %.2f", shot, golden,
-                 bad, mean);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    const char *b = getenv("CIVICTV_BUILD");
-    snprintf(build_dir, sizeof build_dir, "%s", b && *b ? b : "build");
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/civictv-golden-XXXXXX");
-    return mkdtemp(tmp_dir) ? 0 : -1;
+    return hx_setup("golden") == 0 ? build_streams() : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
-    return run(cmd, NULL, 0) == 0 ? 0 : -1;
+    return hx_teardown();
 }
 
 /* The tour: keys, and after some of them the kind of screen to check.
@@ -193,13 +196,9 @@ static void play(const char *lang, int large, int contrast)
     char name[64], shots[512], set_path[600], keys[2048] = "";
     snprintf(name, sizeof name, "%s-%s%s", lang, large ? "large" : "normal",
              contrast ? "-contrast" : "");
-    snprintf(shots, sizeof shots, "%s/%s", tmp_dir, name);
-    snprintf(set_path, sizeof set_path, "%s/%s.settings", tmp_dir, name);
-    FILE *f = fopen(set_path, "w");
-    assert_non_null(f);
-    fprintf(f, "language = %s\ntext = %s\ncontrast = %s\n", lang,
-            large ? "large" : "normal", contrast ? "high" : "standard");
-    assert_int_equal(fclose(f), 0);
+    snprintf(shots, sizeof shots, "%s/%s", hx_tmp, name);
+    snprintf(set_path, sizeof set_path, "%s/%s.settings", hx_tmp, name);
+    hx_write_settings(set_path, lang, large, contrast);
     for (size_t i = 0; i < sizeof tour / sizeof tour[0]; i++) {
         strcat(keys, i ? "," : "");
         strcat(keys, tour[i].key);
@@ -208,23 +207,23 @@ static void play(const char *lang, int large, int contrast)
     snprintf(cmd, sizeof cmd,
              "%s/civictv --headless --check-fit --content content --settings %s "
              "--screenshots %s --keys '%s'",
-             build_dir, set_path, shots, keys);
-    int rc = run(cmd, out, sizeof out);
+             hx_build, set_path, shots, keys);
+    int rc = hx_run(cmd, out, sizeof out);
     if (rc != 0)
         fail_msg("civictv exited %d:\n%s", rc, out);
     if (strstr(out, "does not fit"))
         fail_msg("%s: text does not fit:\n%s", name, out);
 
-    char shot[700], golden[700];
-    snprintf(shot, sizeof shot, "%s/000-start.png", shots);
+    char golden[700];
     snprintf(golden, sizeof golden, "tests/golden/screen-tv-prompt-%s.png", name);
-    compare_with_golden(shot, golden);
+    hx_check_shot(shots, "000-start.png", golden);
     for (size_t i = 0; i < sizeof tour / sizeof tour[0]; i++) {
         if (!tour[i].kind)
             continue;
-        snprintf(shot, sizeof shot, "%s/%03zu-%s.png", shots, i + 1, tour[i].key);
+        char file[64];
+        snprintf(file, sizeof file, "%03zu-%s.png", i + 1, tour[i].key);
         snprintf(golden, sizeof golden, "tests/golden/screen-%s-%s.png", tour[i].kind, name);
-        compare_with_golden(shot, golden);
+        hx_check_shot(shots, file, golden);
     }
 }
 
@@ -235,72 +234,77 @@ static void test_cy_large(void **state) { (void)state; play("cy", 1, 0); }
 /* The high-contrast theme, with the longer Welsh texts at the large size. */
 static void test_cy_large_contrast(void **state) { (void)state; play("cy", 1, 1); }
 
-/* Loading and the update notice, drawn as the app draws them. */
-static void on_overflow(void *ud, const char *what, int len, int x, int y, int w, int h)
+/* Run civictv headless on a stream with the settings of `name`
+ * ("cy-large"); stdout and stderr in out. */
+static void run_stream(const char *name, const char *lang, int large, const char *opts,
+                       const char *keys, const char *ts, char *shots, size_t shots_len,
+                       char *out, size_t out_len)
 {
-    unsigned *n = ud;
-    print_error("\"%.*s\" at (%d,%d) %dx%d does not fit\n", len, what, x, y, w, h);
-    (*n)++;
+    char set_path[700], cmd[4096];
+    snprintf(set_path, sizeof set_path, "%s/%s.settings", hx_tmp, name);
+    hx_write_settings(set_path, lang, large, 0);
+    snprintf(shots, shots_len, "%s/%s", hx_tmp, name);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --check-fit %s --settings %s --screenshots %s "
+             "--keys '%s' %s",
+             hx_build, opts, set_path, shots, keys, ts);
+    int rc = hx_run(cmd, out, out_len);
+    if (rc != 0)
+        fail_msg("%s: civictv exited %d:\n%s", name, rc, out);
+    if (strstr(out, "does not fit"))
+        fail_msg("%s: text does not fit:\n%s", name, out);
 }
 
-static void test_loading_and_notice(void **state)
+/* Red while the carousel is still arriving: the progress screen, then
+ * the service's menu when the carousel is in. */
+static void test_loading(void **state)
 {
     (void)state;
-    ui_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.mode = UI_MODE_HEADLESS;
-    ui *u = NULL;
-    assert_int_equal(ui_create(&cfg, &u), UI_OK);
-    unsigned problems = 0;
-    ui_set_overflow_check(u, on_overflow, &problems);
     for (int large = 0; large <= 1; large++)
-        for (int l = CM_LANG_EN; l <= CM_LANG_CY; l++) {
-            cm_lang lang = (cm_lang)l;
-            char name[64], shot[600], golden[600];
-            snprintf(name, sizeof name, "%s-%s", lang == CM_LANG_CY ? "cy" : "en",
-                     large ? "large" : "normal");
-            ui_set_style(u, large, 0);
-
-            ui_loading_view lv;
-            memset(&lv, 0, sizeof lv);
-            lv.title = app_str(lang, S_LOADING_TITLE);
-            lv.status = app_str(lang, S_LOADING_STATUS);
-            lv.detail = "3 / 8";
-            lv.done = 140;
-            lv.total = 400;
-            lv.keys.hints[0] = (ui_keyhint){ UI_KEY_EXIT, app_str(lang, S_TV) };
-            lv.keys.n = 1;
-            assert_int_equal(ui_show_loading(u, &lv), UI_OK);
-            snprintf(shot, sizeof shot, "%s/loading-%s.png", tmp_dir, name);
-            assert_int_equal(ui_screenshot_png(u, shot), UI_OK);
+        for (int cy = 0; cy <= 1; cy++) {
+            const char *lang = cy ? "cy" : "en";
+            char name[64], run_name[80], shots[800], out[16384], golden[700];
+            snprintf(name, sizeof name, "%s-%s", lang, large ? "large" : "normal");
+            snprintf(run_name, sizeof run_name, "loading-%s", name);
+            run_stream(run_name, lang, large, "--keys-at-once", "red", sample_ts, shots,
+                       sizeof shots, out, sizeof out);
+            snprintf(golden, sizeof golden, "tests/golden/screen-tv-prompt-%s.png", name);
+            hx_check_shot(shots, "000-start.png", golden);
             snprintf(golden, sizeof golden, "tests/golden/screen-loading-%s.png", name);
-            compare_with_golden(shot, golden);
-
-            /* The notice over a menu, as after an update that removed
-             * the page the viewer was on. */
-            static const char *const en_items[] = { "Council Tax", "Bins and recycling",
-                                                    "Benefits and pensions" };
-            static const char *const cy_items[] = { "Treth Gyngor", "Biniau ac ailgylchu",
-                                                    "Budd-daliadau a phensiynau" };
-            ui_menu_view mv;
-            memset(&mv, 0, sizeof mv);
-            mv.title = lang == CM_LANG_CY ? "Gwasanaethau cyhoeddus" : "Public services";
-            mv.items = lang == CM_LANG_CY ? cy_items : en_items;
-            mv.n_items = 3;
-            mv.keys.hints[0] = (ui_keyhint){ UI_KEY_YELLOW, app_str(lang, S_SEARCH) };
-            mv.keys.hints[1] = (ui_keyhint){ UI_KEY_BLUE, app_str(lang, S_SETTINGS) };
-            mv.keys.hints[2] = (ui_keyhint){ UI_KEY_EXIT, app_str(lang, S_TV) };
-            mv.keys.n = 3;
-            ui_set_notice(u, app_str(lang, S_PAGE_GONE));
-            assert_int_equal(ui_show_menu(u, &mv), UI_OK);
-            ui_set_notice(u, NULL);
-            snprintf(shot, sizeof shot, "%s/notice-%s.png", tmp_dir, name);
-            assert_int_equal(ui_screenshot_png(u, shot), UI_OK);
-            snprintf(golden, sizeof golden, "tests/golden/screen-update-notice-%s.png", name);
-            compare_with_golden(shot, golden);
+            hx_check_shot_safe(shots, "001-red.png", golden);
+            snprintf(golden, sizeof golden, "tests/golden/screen-menu-%s.png", name);
+            hx_check_shot_safe(shots, "002-ready.png", golden);
         }
-    ui_destroy(u);
-    assert_int_equal(problems, 0);
+}
+
+/* Version 2 arrives while the viewer reads "What can be recycled" (kept,
+ * with its new text, and a notice) or "Bulky items" (gone: back to the
+ * bins menu, without the item, saying so). */
+static void test_update_notice(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kind, *keys, *log;
+    } cases[] = {
+        { "kept", "red,3,ok,2,ok,wait 1000", "update: pages/recycling.json is still there" },
+        { "gone", "red,3,ok,3,ok,wait 1000",
+          "update: pages/bulky-items.json has gone, showing menus/bins.json" },
+    };
+    for (size_t c = 0; c < 2; c++)
+        for (int large = 0; large <= 1; large++)
+            for (int cy = 0; cy <= 1; cy++) {
+                const char *lang = cy ? "cy" : "en";
+                char name[64], run_name[80], shots[800], out[16384], golden[700];
+                snprintf(name, sizeof name, "%s-%s", lang, large ? "large" : "normal");
+                snprintf(run_name, sizeof run_name, "update-%s-%s", cases[c].kind, name);
+                run_stream(run_name, lang, large, "-v", cases[c].keys, update_ts, shots,
+                           sizeof shots, out, sizeof out);
+                if (!strstr(out, cases[c].log))
+                    fail_msg("%s: no \"%s\" in:\n%s", run_name, cases[c].log, out);
+                snprintf(golden, sizeof golden, "tests/golden/screen-update-%s-%s.png",
+                         cases[c].kind, name);
+                hx_check_shot_safe(shots, "006-update.png", golden);
+            }
 }
 
 int main(void)
@@ -311,7 +315,8 @@ int main(void)
         cmocka_unit_test(test_en_large),
         cmocka_unit_test(test_cy_large),
         cmocka_unit_test(test_cy_large_contrast),
-        cmocka_unit_test(test_loading_and_notice),
+        cmocka_unit_test(test_loading),
+        cmocka_unit_test(test_update_notice),
     };
     return cmocka_run_group_tests_name("ui_golden", tests, setup, teardown);
 }
