@@ -908,15 +908,15 @@ static int az_letter(app *a, int dir)
     if (!a->n_list)
         return 0;
     cm_lang lang = shown_lang(a);
-    char cur = (char)(app_search_title(a->search, a->list[f->focus], lang)[0] & 0xDF);
+    char cur = app_search_letter(a->search, a->list[f->focus], lang);
     size_t i = f->focus;
     for (size_t step = 0; step < a->n_list; step++) {
         i = dir > 0 ? (i + 1) % a->n_list : (i + a->n_list - 1) % a->n_list;
-        char c = (char)(app_search_title(a->search, a->list[i], lang)[0] & 0xDF);
+        char c = app_search_letter(a->search, a->list[i], lang);
         if (c != cur) {
             if (dir < 0) {
                 /* to the first title of that letter */
-                while (i > 0 && (char)(app_search_title(a->search, a->list[i - 1], lang)[0] & 0xDF) == c)
+                while (i > 0 && app_search_letter(a->search, a->list[i - 1], lang) == c)
                     i--;
             }
             f->focus = i;

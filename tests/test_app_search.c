@@ -2,7 +2,8 @@
  * Tests of app/app_search over the sample content folder: every page
  * reachable from the root and the councils is indexed, the A-Z is sorted
  * in each language, and keyword search needs every word, title matches
- * first.
+ * first.  Matching ignores case and accents in UTF-8 (Welsh â ê î ô û ŵ ŷ
+ * and the rest), which app_search_fold is tested for on its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,9 +62,15 @@ static void test_az_sorted(void **state)
     assert_non_null(idx);
     for (int l = CM_LANG_EN; l <= CM_LANG_CY; l++) {
         assert_int_equal(app_search_az(f->s, (cm_lang)l, idx, n), n);
-        for (size_t i = 1; i < n; i++)
-            assert_true(strcasecmp(app_search_title(f->s, idx[i - 1], (cm_lang)l),
-                                   app_search_title(f->s, idx[i], (cm_lang)l)) <= 0);
+        for (size_t i = 1; i < n; i++) {
+            char x[512], y[512];
+            app_search_fold(app_search_title(f->s, idx[i - 1], (cm_lang)l), x, sizeof x);
+            app_search_fold(app_search_title(f->s, idx[i], (cm_lang)l), y, sizeof y);
+            assert_true(strcmp(x, y) <= 0);
+            /* The A-Z's letters follow the same order. */
+            assert_true(app_search_letter(f->s, idx[i - 1], (cm_lang)l) <=
+                        app_search_letter(f->s, idx[i], (cm_lang)l));
+        }
     }
     /* Each page once: paths are distinct. */
     for (size_t i = 0; i < n; i++)
@@ -103,11 +110,80 @@ static void test_find(void **state)
     assert_int_equal(app_search_count(NULL), 0);
 }
 
+static void check_fold(const char *in, const char *want)
+{
+    char out[128];
+    size_t n = app_search_fold(in, out, sizeof out);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+}
+
+static void test_fold(void **state)
+{
+    (void)state;
+    /* Welsh circumflexes, both cases, to the base letter. */
+    check_fold("ffôn", "ffon");
+    check_fold("FFÔN", "ffon");
+    check_fold("Tŷ HŶN", "ty hyn");
+    check_fold("dŵr ŴYL", "dwr wyl");
+    check_fold("âêîôû ÂÊÎÔÛ", "aeiou aeiou");
+    /* Diaeresis, acute and grave, including Welsh ẁ ẃ ẅ ỳ. */
+    check_fold("therapïau café ÄËÏÖÜ Ÿ ÿ", "therapiau cafe aeiou y y");
+    check_fold("ẀẁẂẃẄẅ Ỳỳ", "wwwwww yy");
+    /* Letters without a base letter: lower case, same bytes otherwise. */
+    check_fold("ÆSC Œuvre ÞORN", "æsc œuvre þorn");
+    check_fold("× ÷ £52 €", "× ÷ £52 €");
+    /* ASCII folds as before; digits and punctuation are kept. */
+    check_fold("Council TAX, CE1 2AB", "council tax, ce1 2ab");
+    /* Malformed UTF-8 is kept byte for byte, never read past. */
+    check_fold("a\xC3", "a\xC3");
+    check_fold("\xFF\xC0\xAFx", "\xFF\xC0\xAFx");
+    check_fold("\xED\xA0\x80", "\xED\xA0\x80");   /* a surrogate */
+    /* Like snprintf: the length it needs, the output cut short safely. */
+    char small[4];
+    assert_int_equal(app_search_fold("GWASANAETHAU", small, sizeof small), 12);
+    assert_string_equal(small, "gwa");
+    assert_int_equal(app_search_fold("Ŵ", NULL, 0), 1);
+    assert_int_equal(app_search_fold(NULL, small, sizeof small), 0);
+    assert_string_equal(small, "");
+}
+
+/* Searching the Welsh sample without accents, or in capitals, finds the
+ * words written with them, in titles and in texts. */
+static void test_find_ignores_accents(void **state)
+{
+    fixture *f = *state;
+    size_t idx[200], idx2[200], idx3[200];
+    size_t n = app_search_find(f->s, CM_LANG_CY, "ffôn", idx, 200);
+    assert_true(n > 0);
+    assert_int_equal(app_search_find(f->s, CM_LANG_CY, "ffon", idx2, 200), n);
+    assert_memory_equal(idx, idx2, n * sizeof *idx);
+    assert_int_equal(app_search_find(f->s, CM_LANG_CY, "FFÔN", idx3, 200), n);
+    assert_memory_equal(idx, idx3, n * sizeof *idx);
+    /* ŷ and ŵ: "ty" finds the pages with "tŷ" among its results, and
+     * "dwr" those with "dŵr". */
+    n = app_search_find(f->s, CM_LANG_CY, "TŶ", idx, 200);
+    assert_true(n > 0);
+    size_t m = app_search_find(f->s, CM_LANG_CY, "ty", idx2, 200);
+    assert_true(m >= n);
+    assert_true(app_search_find(f->s, CM_LANG_CY, "dwr", idx, 200) > 0);
+    assert_true(app_search_find(f->s, CM_LANG_CY, "gwasanaethau", idx, 200) > 0);
+    assert_int_equal(app_search_find(f->s, CM_LANG_CY, "GWASANAETHAU", idx2, 200),
+                     app_search_find(f->s, CM_LANG_CY, "gwasanaethau", idx3, 200));
+    /* Folding does not make everything match. */
+    assert_int_equal(app_search_find(f->s, CM_LANG_CY, "ffôô", idx, 200), 0);
+    /* English keeps working in capitals. */
+    assert_int_equal(app_search_find(f->s, CM_LANG_EN, "BIN", idx, 200),
+                     app_search_find(f->s, CM_LANG_EN, "bin", idx2, 200));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_az_sorted),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_find_ignores_accents),
+        cmocka_unit_test(test_fold),
     };
     return cmocka_run_group_tests_name("app_search", tests, setup, teardown);
 }
