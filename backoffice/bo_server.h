@@ -40,6 +40,9 @@ void bo_config_defaults(bo_config *c);
  * Returns 0, or -1 with a message naming the option in err. */
 int bo_config_set(bo_config *c, const char *key, const char *value,
                   char *err, size_t errlen);
+/* The sample data's published API keys (bo_seed.c), for printing: the
+ * i-th key with its tenant and role, or NULL past the last. */
+const char *bo_seed_sample_key(int i, const char **tenant, const char **role);
 /* Reads a config file of "key = value" lines. */
 int bo_config_load(bo_config *c, const char *path, char *err, size_t errlen);
 

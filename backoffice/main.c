@@ -70,6 +70,9 @@ int main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "civictv-backoffice: serving %s\n", bo_server_base_url(s));
+    const char *tenant, *role, *key;
+    for (int i = 0; cfg.seed && (key = bo_seed_sample_key(i, &tenant, &role)); i++)
+        fprintf(stderr, "civictv-backoffice: sample key %-24s %-12s %s\n", key, tenant, role);
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "civictv-backoffice: %s, finishing requests in flight\n",

@@ -7,7 +7,7 @@ set -e
 PKGS="build-essential pkg-config libdirectfb-dev libdirectfb-extra \
 libdvbpsi-dev libfreetype-dev libcurl4-openssl-dev libcmocka-dev zlib1g-dev \
 libcjson-dev fonts-tiresias libsdl2-dev libpng-dev \
-libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev"
+libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev curl"
 
 missing=""
 for p in $PKGS; do

@@ -301,7 +301,7 @@ static int setup_engine(void)
         char id[32], start[8];
         snprintf(id, sizeof id, "race-%02d", i);
         snprintf(start, sizeof start, "%02d:00", 8 + i);
-        const char *s[6] = { id, "northshire", "housing-advice", "2030-01-01", start, start };
+        const char *s[6] = { id, "northbury", "housing-advice", "2030-01-01", start, start };
         fx("INSERT INTO slots (id, tenant_id, service_code, day, start_time, end_time) "
            "VALUES ($1, $2, $3, $4, $5, $6)", 6, s);
     }
@@ -309,9 +309,9 @@ static int setup_engine(void)
         char tok[32], person[32];
         snprintf(tok, sizeof tok, "viewer-%02d", i);
         snprintf(person, sizeof person, "person-%02d", i);
-        add_token(tok, "northshire", person);
+        add_token(tok, "northbury", person);
     }
-    add_token("viewer-vb", "valeborough", "person-vb");
+    add_token("viewer-cw", "caerwen", "person-cw");
     time_t t1 = time(NULL) + 86400;
     struct tm tm;
     gmtime_r(&t1, &tm);
@@ -410,7 +410,7 @@ static void t_payment_create_get(void **state)
 {
     (void)state;
     res_t r;
-    post("/v1/payments", "tv-northshire-sample", NULL,
+    post("/v1/payments", "tv-northbury-sample", NULL,
          "{\"amount\":12345,\"reference\":\"CT-0001\",\"description\":\"Council Tax\","
          "\"language\":\"cy\"}", &r);
     assert_int_equal(r.status, 201);
@@ -438,7 +438,7 @@ static void t_payment_create_get(void **state)
     res_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    assert_int_equal(get(path, "tv-northshire-sample", &r), 200);
+    assert_int_equal(get(path, "tv-northbury-sample", &r), 200);
     assert_json_eq(&r, "payment_id", NULL, id);
     assert_json_eq(&r, "reference", NULL, "CT-0001");
     char rl[32];
@@ -470,7 +470,7 @@ static void t_payment_validation(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         res_t r;
-        post("/v1/payments", "tv-northshire-sample", NULL, cases[i].body, &r);
+        post("/v1/payments", "tv-northbury-sample", NULL, cases[i].body, &r);
         assert_problem(&r, cases[i].status, NULL);
         char *d = json_str(&r, "detail", NULL);
         if (!d || !strstr(d, cases[i].detail))
@@ -485,15 +485,15 @@ static void t_payment_validation(void **state)
     ref[256] = '\0';
     snprintf(body, sizeof body, "{\"amount\":1,\"reference\":\"%s\",\"description\":\"d\"}", ref);
     res_t r;
-    post("/v1/payments", "tv-northshire-sample", NULL, body, &r);
+    post("/v1/payments", "tv-northbury-sample", NULL, body, &r);
     assert_problem(&r, 422, "/problems/invalid-field");
     res_free(&r);
     /* SQL metacharacters are data, stored and returned exactly. */
     const char *evil = "x'); DROP TABLE payments; --";
-    char *id = create_payment("tv-northshire-sample", NULL, 10000000, evil, NULL);
+    char *id = create_payment("tv-northbury-sample", NULL, 10000000, evil, NULL);
     char path[128];
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    assert_int_equal(get(path, "tv-northshire-sample", &r), 200);
+    assert_int_equal(get(path, "tv-northbury-sample", &r), 200);
     assert_json_eq(&r, "reference", NULL, evil);
     assert_json_eq(&r, "amount", NULL, "10000000");
     res_free(&r);
@@ -516,7 +516,7 @@ static void t_body_limit(void **state)
     res_t r;
     /* With Expect: 100-continue the server refuses before the body is
      * sent, so the client always reads the answer. */
-    req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+    req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                 .body = big, .body_len = n, .expect100 = 1 };
     http(&q, &r);
     res_t r2;
@@ -539,10 +539,10 @@ static void t_idempotency(void **state)
     (void)state;
     const char *body = "{\"amount\":500,\"reference\":\"IDEM-1\",\"description\":\"Bin\"}";
     res_t a, b, c;
-    post("/v1/payments", "tv-northshire-sample", "\"key-idem-1\"", body, &a);
+    post("/v1/payments", "tv-northbury-sample", "\"key-idem-1\"", body, &a);
     assert_int_equal(a.status, 201);
     /* The quoted and the plain form are the same key. */
-    post("/v1/payments", "tv-northshire-sample", "key-idem-1", body, &b);
+    post("/v1/payments", "tv-northbury-sample", "key-idem-1", body, &b);
     assert_int_equal(b.status, 201);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.body, b.body, a.len);
@@ -550,7 +550,7 @@ static void t_idempotency(void **state)
     assert_string_equal(res_header(&a, "Location", la, sizeof la),
                         res_header(&b, "Location", lb, sizeof lb));
     /* Same key, different body: 422. */
-    post("/v1/payments", "tv-northshire-sample", "key-idem-1",
+    post("/v1/payments", "tv-northbury-sample", "key-idem-1",
          "{\"amount\":501,\"reference\":\"IDEM-1\",\"description\":\"Bin\"}", &c);
     assert_problem(&c, 422, "/problems/idempotency-key-reused");
     res_free(&c);
@@ -559,7 +559,7 @@ static void t_idempotency(void **state)
     assert_int_equal(c.status, 422);
     res_free(&c);
     /* Keys belong to their caller: another tenant's identical key is new. */
-    post("/v1/payments", "tv-valeborough-sample", "key-idem-1", body, &c);
+    post("/v1/payments", "tv-caerwen-sample", "key-idem-1", body, &c);
     assert_int_equal(c.status, 201);
     char *ida = json_str(&a, "payment_id", NULL), *idc = json_str(&c, "payment_id", NULL);
     assert_string_not_equal(ida, idc);
@@ -567,13 +567,13 @@ static void t_idempotency(void **state)
     free(idc);
     res_free(&c);
     /* Malformed keys. */
-    post("/v1/payments", "tv-northshire-sample", "bad key!", body, &c);
+    post("/v1/payments", "tv-northbury-sample", "bad key!", body, &c);
     assert_problem(&c, 400, "/problems/invalid-idempotency-key");
     res_free(&c);
     char longkey[300];
     memset(longkey, 'k', 256);
     longkey[256] = '\0';
-    post("/v1/payments", "tv-northshire-sample", longkey, body, &c);
+    post("/v1/payments", "tv-northbury-sample", longkey, body, &c);
     assert_problem(&c, 400, "/problems/invalid-idempotency-key");
     res_free(&c);
     const char *p[1] = { "IDEM-1" };
@@ -616,7 +616,7 @@ static void t_idempotency_race(void **state)
     assert_non_null(jobs);
     for (int i = 0; i < N; i++) {
         jobs[i].path = "/v1/payments";
-        jobs[i].auth = "tv-northshire-sample";
+        jobs[i].auth = "tv-northbury-sample";
         jobs[i].idem = "race-key-1";
         jobs[i].body = "{\"amount\":999,\"reference\":\"RACE-1\",\"description\":\"Race\"}";
     }
@@ -652,12 +652,12 @@ static void t_idempotency_race(void **state)
 static void t_tenant_isolation(void **state)
 {
     (void)state;
-    char *id = create_payment("tv-northshire-sample", NULL, 700, "ISO-1", NULL);
+    char *id = create_payment("tv-northbury-sample", NULL, 700, "ISO-1", NULL);
     char path[160];
     res_t mine, theirs, none;
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    get(path, "tv-valeborough-sample", &theirs);
-    get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-valeborough-sample", &none);
+    get(path, "tv-caerwen-sample", &theirs);
+    get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-caerwen-sample", &none);
     assert_problem(&theirs, 404, "/problems/not-found");
     /* Another tenant's payment and a missing one answer identically. */
     assert_int_equal(theirs.len, none.len);
@@ -665,28 +665,28 @@ static void t_tenant_isolation(void **state)
     res_free(&theirs);
     res_free(&none);
     snprintf(path, sizeof path, "/v1/payments/%s/cancel", id);
-    post(path, "admin-valeborough-sample", NULL, NULL, &theirs);
+    post(path, "admin-caerwen-sample", NULL, NULL, &theirs);
     assert_problem(&theirs, 404, NULL);
     res_free(&theirs);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", id);
-    post(path, "admin-valeborough-sample", NULL, "{\"amount\":1}", &theirs);
+    post(path, "admin-caerwen-sample", NULL, "{\"amount\":1}", &theirs);
     assert_problem(&theirs, 404, NULL);
     res_free(&theirs);
-    get(path, "tv-valeborough-sample", &theirs);
+    get(path, "tv-caerwen-sample", &theirs);
     assert_problem(&theirs, 404, NULL);
     res_free(&theirs);
-    /* Appointments: a Vale Borough viewer cannot book a Northshire slot,
-     * see its service's slots, or see a Northshire booking. */
-    post("/v1/appointments", "viewer-vb", NULL, "{\"slot_id\":\"race-01\"}", &theirs);
+    /* Appointments: a Caerwen viewer cannot book a Northbury slot,
+     * see its service's slots, or see a Northbury booking. */
+    post("/v1/appointments", "viewer-cw", NULL, "{\"slot_id\":\"race-01\"}", &theirs);
     assert_problem(&theirs, 404, "/problems/not-found");
     res_free(&theirs);
     char q[128];
     snprintf(q, sizeof q, "/v1/appointments/slots?service=housing-advice&day=%s", g_day);
-    get(q, "viewer-vb", &theirs);
+    get(q, "viewer-cw", &theirs);
     assert_problem(&theirs, 404, NULL);
     res_free(&theirs);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    assert_int_equal(get(path, "tv-northshire-sample", &mine), 200);
+    assert_int_equal(get(path, "tv-northbury-sample", &mine), 200);
     res_free(&mine);
     free(id);
 }
@@ -732,7 +732,7 @@ static void t_phone_pages_cards(void **state)
         { "1234567812345678", 422, "started", "only the published test card" },
     };
     for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
-        char *code = page_code("tv-northshire-sample", 4200, "en");
+        char *code = page_code("tv-northbury-sample", 4200, "en");
         char path[128], st[16];
         res_t r;
         /* The link preview: any number of GETs change nothing. */
@@ -772,7 +772,7 @@ static void t_phone_pages_cards(void **state)
         free(code);
     }
     /* Welsh. */
-    char *code = page_code("tv-valeborough-sample", 100, "cy");
+    char *code = page_code("tv-caerwen-sample", 100, "cy");
     char path[64];
     snprintf(path, sizeof path, "/p/%s", code);
     res_t r;
@@ -817,56 +817,56 @@ static char *paid_payment(const char *key, long amount)
 static void t_cancel_refund(void **state)
 {
     (void)state;
-    char *id = create_payment("tv-northshire-sample", NULL, 300, "CANCEL", NULL);
+    char *id = create_payment("tv-northbury-sample", NULL, 300, "CANCEL", NULL);
     char path[128];
     res_t r;
     snprintf(path, sizeof path, "/v1/payments/%s/cancel", id);
-    assert_int_equal(post(path, "tv-northshire-sample", NULL, NULL, &r), 204);
+    assert_int_equal(post(path, "tv-northbury-sample", NULL, NULL, &r), 204);
     res_free(&r);
-    post(path, "tv-northshire-sample", NULL, NULL, &r);
+    post(path, "tv-northbury-sample", NULL, NULL, &r);
     assert_problem(&r, 409, "/problems/payment-finished");
     res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    get(path, "tv-northshire-sample", &r);
+    get(path, "tv-northbury-sample", &r);
     assert_json_eq(&r, "state", "status", "cancelled");
     assert_json_eq(&r, "state", "code", "P0040");
     assert_json_eq(&r, "state", "finished", "true");
     res_free(&r);
     free(id);
 
-    id = paid_payment("tv-northshire-sample", 1000);
+    id = paid_payment("tv-northbury-sample", 1000);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    get(path, "tv-northshire-sample", &r);
+    get(path, "tv-northbury-sample", &r);
     assert_json_eq(&r, "state", "status", "success");
     assert_json_eq(&r, "refund_summary", "status", "available");
     assert_json_eq(&r, "refund_summary", "amount_available", "1000");
     res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", id);
-    post(path, "tv-northshire-sample", NULL, "{\"amount\":100}", &r);
+    post(path, "tv-northbury-sample", NULL, "{\"amount\":100}", &r);
     assert_problem(&r, 403, "/problems/forbidden");
     res_free(&r);
-    post(path, "admin-northshire-sample", NULL,
+    post(path, "admin-northbury-sample", NULL,
          "{\"amount\":100,\"refund_amount_available\":999}", &r);
     assert_problem(&r, 412, NULL);
     res_free(&r);
-    post(path, "admin-northshire-sample", "refund-1",
+    post(path, "admin-northbury-sample", "refund-1",
          "{\"amount\":600,\"refund_amount_available\":1000}", &r);
     assert_int_equal(r.status, 201);
     assert_json_eq(&r, "amount", NULL, "600");
     assert_json_eq(&r, "status", NULL, "success");
     res_free(&r);
     /* A retried refund does not refund twice. */
-    post(path, "admin-northshire-sample", "refund-1",
+    post(path, "admin-northbury-sample", "refund-1",
          "{\"amount\":600,\"refund_amount_available\":1000}", &r);
     assert_int_equal(r.status, 201);
     res_free(&r);
-    post(path, "admin-northshire-sample", NULL, "{\"amount\":401}", &r);
+    post(path, "admin-northbury-sample", NULL, "{\"amount\":401}", &r);
     assert_problem(&r, 422, "/problems/refund-amount-too-high");
     res_free(&r);
-    post(path, "admin-northshire-sample", NULL, "{\"amount\":-1}", &r);
+    post(path, "admin-northbury-sample", NULL, "{\"amount\":-1}", &r);
     assert_problem(&r, 422, NULL);
     res_free(&r);
-    get(path, "tv-northshire-sample", &r);
+    get(path, "tv-northbury-sample", &r);
     assert_int_equal(r.status, 200);
     cJSON *o = cJSON_Parse(r.body);
     cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "_embedded"), "refunds");
@@ -874,7 +874,7 @@ static void t_cancel_refund(void **state)
     cJSON_Delete(o);
     res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
-    get(path, "tv-northshire-sample", &r);
+    get(path, "tv-northbury-sample", &r);
     assert_json_eq(&r, "refund_summary", "amount_available", "400");
     assert_json_eq(&r, "refund_summary", "amount_submitted", "600");
     res_free(&r);
@@ -916,7 +916,7 @@ static void t_rate_limit(void **state)
     }
     assert_true(limited);
     /* Other tenants are not affected. */
-    assert_int_equal(get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-northshire-sample", &r), 404);
+    assert_int_equal(get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-northbury-sample", &r), 404);
     res_free(&r);
 }
 
@@ -980,13 +980,13 @@ static void t_device_flow(void **state)
 {
     (void)state;
     char *refresh = NULL;
-    char *at = sign_in("northshire", &refresh);
+    char *at = sign_in("northbury", &refresh);
     res_t r;
     assert_int_equal(get("/v1/appointments", at, &r), 200);
     res_free(&r);
     /* Refresh rotates: the new pair works, the old refresh token does not. */
     char form[256];
-    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=northshire",
+    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=northbury",
              refresh);
     assert_int_equal(post_form("/oauth/token", form, &r), 200);
     char *at2 = json_str(&r, "access_token", NULL);
@@ -999,8 +999,8 @@ static void t_device_flow(void **state)
     /* A refresh token belongs to its tenant. */
     free(at);
     free(refresh);
-    at = sign_in("northshire", &refresh);
-    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=valeborough",
+    at = sign_in("northbury", &refresh);
+    snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=caerwen",
              refresh);
     assert_int_equal(post_form("/oauth/token", form, &r), 400);
     res_free(&r);
@@ -1009,14 +1009,14 @@ static void t_device_flow(void **state)
     assert_problem(&r, 401, NULL);
     res_free(&r);
     assert_int_equal(post_form("/oauth/token", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3A"
-                               "grant-type%3Adevice_code&device_code=guess&client_id=northshire",
+                               "grant-type%3Adevice_code&device_code=guess&client_id=northbury",
                                &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
     res_free(&r);
     assert_int_equal(post_form("/oauth/device_authorization", "client_id=nobody", &r), 401);
     assert_json_eq(&r, "error", NULL, "invalid_client");
     res_free(&r);
-    assert_int_equal(post_form("/oauth/token", "grant_type=password&client_id=northshire", &r), 400);
+    assert_int_equal(post_form("/oauth/token", "grant_type=password&client_id=northbury", &r), 400);
     assert_json_eq(&r, "error", NULL, "unsupported_grant_type");
     res_free(&r);
     assert_int_equal(post_form("/device", "user_code=BBBB-BBBB&action=approve", &r), 422);
@@ -1025,7 +1025,7 @@ static void t_device_flow(void **state)
     assert_int_equal(post_form("/oauth/token", "a=%zz", &r), 400);
     res_free(&r);
     /* Denied on the phone. */
-    assert_int_equal(post_form("/oauth/device_authorization", "client_id=valeborough", &r), 200);
+    assert_int_equal(post_form("/oauth/device_authorization", "client_id=caerwen", &r), 200);
     char *dc = json_str(&r, "device_code", NULL), *uc = json_str(&r, "user_code", NULL);
     res_free(&r);
     snprintf(form, sizeof form, "user_code=%s&action=deny", uc);
@@ -1037,13 +1037,13 @@ static void t_device_flow(void **state)
     res_free(&r);
     char tform[256];
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
-             "%%3Adevice_code&device_code=%s&client_id=valeborough", dc);
+             "%%3Adevice_code&device_code=%s&client_id=caerwen", dc);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "access_denied");
     res_free(&r);
     /* Another tenant's client cannot redeem this device code. */
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
-             "%%3Adevice_code&device_code=%s&client_id=northshire", dc);
+             "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
     res_free(&r);
@@ -1068,7 +1068,7 @@ static void t_slow_down(void **state)
     assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
     res_t r;
     req_t q = { .method = "POST", .path = "/oauth/device_authorization",
-                .body = "client_id=northshire", .ctype = "application/x-www-form-urlencoded",
+                .body = "client_id=northbury", .ctype = "application/x-www-form-urlencoded",
                 .base = bo_server_base_url(s2) };
     assert_int_equal(http(&q, &r), 200);
     assert_json_eq(&r, "interval", NULL, "5");
@@ -1076,7 +1076,7 @@ static void t_slow_down(void **state)
     res_free(&r);
     char tform[256];
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
-             "%%3Adevice_code&device_code=%s&client_id=northshire", dc);
+             "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
     q.path = "/oauth/token";
     q.body = tform;
     assert_int_equal(http(&q, &r), 400);
@@ -1100,7 +1100,7 @@ static void t_appointments(void **state)
     res_t r;
     char q[160];
     snprintf(q, sizeof q, "/v1/appointments/slots?service=housing-advice&day=%s", g_day);
-    assert_int_equal(get(q, "tv-northshire-sample", &r), 200);
+    assert_int_equal(get(q, "tv-northbury-sample", &r), 200);
     cJSON *o = cJSON_Parse(r.body);
     cJSON *slots = cJSON_GetObjectItem(o, "slots");
     assert_int_equal(cJSON_GetArraySize(slots), 6);
@@ -1110,7 +1110,7 @@ static void t_appointments(void **state)
     cJSON_Delete(o);
     res_free(&r);
     snprintf(body, sizeof body, "{\"slot_id\":\"%s\"}", slot);
-    post("/v1/appointments", "tv-northshire-sample", NULL, body, &r);
+    post("/v1/appointments", "tv-northbury-sample", NULL, body, &r);
     assert_problem(&r, 403, "/problems/sign-in-required");
     res_free(&r);
     post("/v1/appointments", "viewer-01", "book-1", body, &r);
@@ -1243,7 +1243,7 @@ static void *slow_client(void *arg)
     CURL *c = curl_easy_init();
     char url[300];
     snprintf(url, sizeof url, "%s/v1/payments", s->base);
-    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer tv-northshire-sample");
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer tv-northbury-sample");
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -1336,7 +1336,7 @@ static void t_disk_full(void **state)
         snprintf(body, sizeof body, "{\"amount\":%d,\"reference\":\"FULL-%04d-"
                  "padding-padding-padding-padding-padding-padding-padding\","
                  "\"description\":\"Quota test padding padding padding padding\"}", i + 1, i);
-        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                     .body = body, .base = bo_server_base_url(s2) };
         res_t r;
         http(&q, &r);
@@ -1357,7 +1357,7 @@ static void t_disk_full(void **state)
     for (int i = 0; i < n; i++) {
         char path[64];
         snprintf(path, sizeof path, "/v1/payments/%.26s", ids[i]);
-        req_t q = { .method = "GET", .path = path, .auth = "tv-northshire-sample",
+        req_t q = { .method = "GET", .path = path, .auth = "tv-northbury-sample",
                     .base = bo_server_base_url(s2) };
         res_t r;
         assert_int_equal(http(&q, &r), 200);
@@ -1378,12 +1378,97 @@ static void t_disk_full(void **state)
 }
 
 
+/* The sample seed serves the sample content's councils (content/
+ * regions.json): every postcode district there finds its council, with a
+ * Council Tax payment and more; each council has sample keys; the sample
+ * cases can be looked up with their postcode. */
+static void t_sample_seed(void **state)
+{
+    (void)state;
+    FILE *f = fopen("content/regions.json", "rb");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 16);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    fclose(f);
+    assert_true(n > 0);
+    cJSON *regions = cJSON_Parse(text);
+    free(text);
+    assert_non_null(regions);
+    int councils = 0;
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(regions, "councils")) {
+        const char *id = cJSON_GetObjectItem(c, "id")->valuestring;
+        councils++;
+        cJSON *pc;
+        cJSON_ArrayForEach(pc, cJSON_GetObjectItem(c, "postcodes")) {
+            /* "CE" (an area): its district 1; "NB9" (a district): itself. */
+            const char *d = pc->valuestring;
+            char path[96];
+            snprintf(path, sizeof path, "/v1/catalogue?postcode=%s%s%%202AB", d,
+                     d[strlen(d) - 1] >= '0' && d[strlen(d) - 1] <= '9' ? "" : "1");
+            res_t r;
+            if (get(path, NULL, &r) != 200)
+                fail_msg("%s: %ld %s", path, r.status, r.body ? r.body : "");
+            assert_json_eq(&r, "tenant", "id", id);
+            assert_non_null(strstr(r.body, "\"council-tax\""));
+            res_free(&r);
+        }
+        char key[64];
+        snprintf(key, sizeof key, "tv-%s-sample", id);
+        res_t r;
+        assert_int_equal(get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", key, &r), 404);
+        res_free(&r);
+    }
+    cJSON_Delete(regions);
+    assert_int_equal(councils, 4);
+    /* The content's "postcodes to try". */
+    static const struct { const char *pc, *tenant; } tries[] = {
+        { "CE1%201AA", "caerwen" }, { "NB9%204QS", "caerwen" }, { "NB3%202XY", "northbury" },
+        { "EM3%202DC", "eastmoor" }, { "EM12%207PL", "riverton" }, { "RV1%202CC", "riverton" },
+    };
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/catalogue?postcode=%s", tries[i].pc);
+        res_t r;
+        assert_int_equal(get(path, NULL, &r), 200);
+        assert_json_eq(&r, "tenant", "id", tries[i].tenant);
+        res_free(&r);
+    }
+    res_t r;
+    get("/v1/catalogue?postcode=ZZ1%201ZZ", NULL, &r);
+    assert_problem(&r, 404, "/problems/postcode-not-served");
+    res_free(&r);
+    /* Sample cases with their history, and slots for the next week. */
+    assert_int_equal(get("/v1/cases/RI-B2C3D4F5?postcode=EM12%207PL", "tv-riverton-sample", &r),
+                     200);
+    assert_json_eq(&r, "status", NULL, "FIXED");
+    cJSON *o = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "history")), 3);
+    cJSON_Delete(o);
+    res_free(&r);
+    assert_int_equal(get("/v1/cases/EA-G6H7J8K9?postcode=EM3%202DC", "tv-eastmoor-sample", &r),
+                     200);
+    assert_json_eq(&r, "status", NULL, "received");
+    res_free(&r);
+    assert_int_equal(get("/open311/v2/requests.json?jurisdiction_id=riverton", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "RI-B2C3D4F5"));
+    res_free(&r);
+    char q[160];
+    snprintf(q, sizeof q, "/v1/appointments/slots?service=bulky-items&day=%s", g_day);
+    assert_int_equal(get(q, "tv-eastmoor-sample", &r), 200);
+    o = cJSON_Parse(r.body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "slots")), 6);
+    cJSON_Delete(o);
+    res_free(&r);
+}
+
 static void t_catalogue(void **state)
 {
     (void)state;
     res_t r;
-    assert_int_equal(get("/v1/catalogue?postcode=ns1%201aa", NULL, &r), 200);
-    assert_json_eq(&r, "tenant", "id", "northshire");
+    assert_int_equal(get("/v1/catalogue?postcode=nb1%201aa", NULL, &r), 200);
+    assert_json_eq(&r, "tenant", "id", "northbury");
     cJSON *o = cJSON_Parse(r.body);
     cJSON *svcs = cJSON_GetObjectItem(o, "services");
     int found57 = 0;
@@ -1402,7 +1487,7 @@ static void t_catalogue(void **state)
     assert_non_null(res_header(&r, "ETag", etag, sizeof etag));
     res_free(&r);
     /* A cached copy is still good: 304 with no body. */
-    req_t q = { .method = "GET", .path = "/v1/catalogue?postcode=NS11AA" };
+    req_t q = { .method = "GET", .path = "/v1/catalogue?postcode=NB11AA" };
     CURL *c = curl_easy_init();
     char url[300], hdr[160];
     snprintf(url, sizeof url, "%s%s", g_base, q.path);
@@ -1421,8 +1506,8 @@ static void t_catalogue(void **state)
     assert_int_equal(r.len, 0);
     res_free(&r);
     /* Another tenant's area. */
-    assert_int_equal(get("/v1/catalogue?postcode=VB2%203CD", NULL, &r), 200);
-    assert_json_eq(&r, "tenant", "id", "valeborough");
+    assert_int_equal(get("/v1/catalogue?postcode=CE2%203CD", NULL, &r), 200);
+    assert_json_eq(&r, "tenant", "id", "caerwen");
     res_free(&r);
     get("/v1/catalogue?postcode=ZZ9%209ZZ", NULL, &r);
     assert_problem(&r, 404, "/problems/postcode-not-served");
@@ -1439,10 +1524,10 @@ static void t_forms_cases(void **state)
 {
     (void)state;
     res_t r;
-    assert_int_equal(get("/v1/forms", "tv-northshire-sample", &r), 200);
+    assert_int_equal(get("/v1/forms", "tv-northbury-sample", &r), 200);
     assert_non_null(strstr(r.body, "blue-badge"));
     res_free(&r);
-    assert_int_equal(get("/v1/forms/blue-badge", "tv-northshire-sample", &r), 200);
+    assert_int_equal(get("/v1/forms/blue-badge", "tv-northbury-sample", &r), 200);
     cJSON *o = cJSON_Parse(r.body);
     cJSON *attrs = cJSON_GetObjectItem(o, "attributes");
     assert_int_equal(cJSON_GetArraySize(attrs), 2);
@@ -1450,20 +1535,20 @@ static void t_forms_cases(void **state)
                         "string");
     cJSON_Delete(o);
     res_free(&r);
-    get("/v1/forms/blue-badge", "tv-valeborough-sample", &r);
+    get("/v1/forms/blue-badge", "tv-caerwen-sample", &r);
     assert_problem(&r, 404, NULL);
     res_free(&r);
     static const struct { const char *body; const char *detail; } bad[] = {
-        { "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":\"A\"}}", "answers.reason: required" },
-        { "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":\"A\",\"reason\":\"r\",\"x\":1}}",
+        { "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":\"A\"}}", "answers.reason: required" },
+        { "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":\"A\",\"reason\":\"r\",\"x\":1}}",
           "answers.x: unknown field" },
-        { "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":7,\"reason\":\"r\"}}",
+        { "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":7,\"reason\":\"r\"}}",
           "answers.full_name: must be a valid string" },
         { "{\"postcode\":\"nowhere\",\"answers\":{}}", "postcode" },
-        { "{\"postcode\":\"NS1 1AA\",\"answers\":[]}", "answers: must be an object" },
+        { "{\"postcode\":\"NB1 1AA\",\"answers\":[]}", "answers: must be an object" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        post("/v1/forms/blue-badge/submissions", "tv-northshire-sample", NULL, bad[i].body, &r);
+        post("/v1/forms/blue-badge/submissions", "tv-northbury-sample", NULL, bad[i].body, &r);
         assert_problem(&r, 422, NULL);
         char *d = json_str(&r, "detail", NULL);
         if (!d || !strstr(d, bad[i].detail))
@@ -1473,7 +1558,7 @@ static void t_forms_cases(void **state)
     }
     /* A signed-in viewer submits; the case is theirs. */
     post("/v1/forms/blue-badge/submissions", "viewer-03", "form-1",
-         "{\"postcode\":\"ns1 1aa\",\"answers\":{\"full_name\":\"A Person\",\"reason\":\"Mobility\"}}",
+         "{\"postcode\":\"nb1 1aa\",\"answers\":{\"full_name\":\"A Person\",\"reason\":\"Mobility\"}}",
          &r);
     assert_int_equal(r.status, 201);
     char *ref = json_str(&r, "reference", NULL);
@@ -1482,17 +1567,17 @@ static void t_forms_cases(void **state)
     assert_json_eq(&r, "status", NULL, "received");
     res_free(&r);
     char path[160];
-    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", ref);
-    assert_int_equal(get(path, "tv-northshire-sample", &r), 200);
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
+    assert_int_equal(get(path, "tv-northbury-sample", &r), 200);
     assert_json_eq(&r, "reference", NULL, ref);
     res_free(&r);
     /* A wrong postcode, another tenant, or none: the same 404. */
     res_t w, t, m;
-    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AB", ref);
-    get(path, "tv-northshire-sample", &w);
-    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", ref);
-    get(path, "tv-valeborough-sample", &t);
-    get("/v1/cases/NO-BBBBBBBB?postcode=NS1%201AA", "tv-northshire-sample", &m);
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AB", ref);
+    get(path, "tv-northbury-sample", &w);
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
+    get(path, "tv-caerwen-sample", &t);
+    get("/v1/cases/NO-BBBBBBBB?postcode=NB1%201AA", "tv-northbury-sample", &m);
     assert_problem(&w, 404, NULL);
     assert_int_equal(w.len, t.len);
     assert_memory_equal(w.body, t.body, w.len);
@@ -1511,21 +1596,21 @@ static void t_forms_cases(void **state)
     assert_int_equal(get("/v1/cases", "viewer-03", &r), 200);
     assert_non_null(strstr(r.body, ref));
     res_free(&r);
-    get("/v1/cases", "tv-northshire-sample", &r);
+    get("/v1/cases", "tv-northbury-sample", &r);
     assert_problem(&r, 403, NULL);
     res_free(&r);
     /* Staff move it on; the history shows both steps. */
     snprintf(path, sizeof path, "/v1/cases/%s/updates", ref);
-    post(path, "tv-northshire-sample", NULL, "{\"status\":\"decided\"}", &r);
+    post(path, "tv-northbury-sample", NULL, "{\"status\":\"decided\"}", &r);
     assert_problem(&r, 403, NULL);
     res_free(&r);
-    post(path, "admin-northshire-sample", NULL, "{\"status\":\"FIXED\"}", &r);
+    post(path, "admin-northbury-sample", NULL, "{\"status\":\"FIXED\"}", &r);
     assert_problem(&r, 422, NULL);
     res_free(&r);
-    post(path, "admin-valeborough-sample", NULL, "{\"status\":\"decided\"}", &r);
+    post(path, "admin-caerwen-sample", NULL, "{\"status\":\"decided\"}", &r);
     assert_problem(&r, 404, NULL);
     res_free(&r);
-    assert_int_equal(post(path, "admin-northshire-sample", NULL,
+    assert_int_equal(post(path, "admin-northbury-sample", NULL,
                           "{\"status\":\"decided\",\"note\":\"Approved\"}", &r), 201);
     o = cJSON_Parse(r.body);
     cJSON *hist = cJSON_GetObjectItem(o, "history");
@@ -1541,7 +1626,7 @@ static void t_open311(void **state)
 {
     (void)state;
     res_t r;
-    assert_int_equal(get("/open311/v2/services.json?jurisdiction_id=northshire", NULL, &r), 200);
+    assert_int_equal(get("/open311/v2/services.json?jurisdiction_id=northbury", NULL, &r), 200);
     cJSON *o = cJSON_Parse(r.body);
     assert_true(cJSON_IsArray(o));
     int pothole = 0;
@@ -1555,11 +1640,11 @@ static void t_open311(void **state)
     assert_true(pothole);
     cJSON_Delete(o);
     res_free(&r);
-    assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=northshire", NULL, &r), 200);
+    assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=northbury", NULL, &r), 200);
     assert_non_null(strstr(r.body, "\"singlevaluelist\""));
     res_free(&r);
     /* Open311's own error format. */
-    assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=valeborough", NULL, &r), 404);
+    assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=caerwen", NULL, &r), 404);
     o = cJSON_Parse(r.body);
     assert_true(cJSON_IsArray(o));
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "code")->valueint, 404);
@@ -1567,23 +1652,23 @@ static void t_open311(void **state)
     res_free(&r);
     assert_int_equal(get("/open311/v2/services.json", NULL, &r), 400);
     res_free(&r);
-    assert_int_equal(get("/open311/v2/services.xml?jurisdiction_id=northshire", NULL, &r), 404);
+    assert_int_equal(get("/open311/v2/services.xml?jurisdiction_id=northbury", NULL, &r), 404);
     res_free(&r);
     static const struct { const char *form; long status; const char *text; } bad[] = {
-        { "jurisdiction_id=northshire&service_code=pothole&lat=51&long=0", 403, "api_key" },
+        { "jurisdiction_id=northbury&service_code=pothole&lat=51&long=0", 403, "api_key" },
         { "api_key=nope&service_code=pothole&lat=51&long=0", 403, "api_key" },
-        { "api_key=tv-valeborough-sample&jurisdiction_id=northshire&service_code=pothole&lat=51&long=0",
+        { "api_key=tv-caerwen-sample&jurisdiction_id=northbury&service_code=pothole&lat=51&long=0",
           403, "jurisdiction" },
-        { "api_key=tv-northshire-sample&service_code=nope&lat=51&long=0", 404, "service_code" },
-        { "api_key=tv-northshire-sample&service_code=pothole&attribute%5Bdepth%5D=deep", 400, "location" },
-        { "api_key=tv-northshire-sample&service_code=pothole&lat=91&long=0&attribute%5Bdepth%5D=deep",
+        { "api_key=tv-northbury-sample&service_code=nope&lat=51&long=0", 404, "service_code" },
+        { "api_key=tv-northbury-sample&service_code=pothole&attribute%5Bdepth%5D=deep", 400, "location" },
+        { "api_key=tv-northbury-sample&service_code=pothole&lat=91&long=0&attribute%5Bdepth%5D=deep",
           400, "lat" },
-        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0", 400, "depth]: required" },
-        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0&attribute%5Bdepth%5D=huge",
+        { "api_key=tv-northbury-sample&service_code=pothole&lat=51&long=0", 400, "depth]: required" },
+        { "api_key=tv-northbury-sample&service_code=pothole&lat=51&long=0&attribute%5Bdepth%5D=huge",
           400, "not a valid value" },
-        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0&attribute%5Bcolour%5D=red",
+        { "api_key=tv-northbury-sample&service_code=pothole&lat=51&long=0&attribute%5Bcolour%5D=red",
           400, "not an attribute" },
-        { "api_key=tv-northshire-sample&service_code=pothole&lat=51&long=0&description=%ZZ", 400, "form" },
+        { "api_key=tv-northbury-sample&service_code=pothole&lat=51&long=0&description=%ZZ", 400, "form" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         post_form("/open311/v2/requests.json", bad[i].form, &r);
@@ -1595,7 +1680,7 @@ static void t_open311(void **state)
         res_free(&r);
     }
     assert_int_equal(post_form("/open311/v2/requests.json",
-        "api_key=tv-northshire-sample&jurisdiction_id=northshire&service_code=pothole"
+        "api_key=tv-northbury-sample&jurisdiction_id=northbury&service_code=pothole"
         "&lat=51.5014&long=-0.1419&address_string=1+High+St&description=Deep+hole"
         "&attribute%5Bdepth%5D=deep&email=a%40example.org&first_name=A", &r), 201);
     o = cJSON_Parse(r.body);
@@ -1605,26 +1690,26 @@ static void t_open311(void **state)
     cJSON_Delete(o);
     res_free(&r);
     char path[160];
-    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northshire", id);
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northbury", id);
     assert_int_equal(get(path, NULL, &r), 200);
     o = cJSON_Parse(r.body);
     cJSON *q = cJSON_GetArrayItem(o, 0);
     assert_string_equal(cJSON_GetObjectItem(q, "status")->valuestring, "open");
     assert_string_equal(cJSON_GetObjectItem(q, "description")->valuestring, "Deep hole");
-    assert_string_equal(cJSON_GetObjectItem(q, "agency_responsible")->valuestring, "Northshire Council");
+    assert_string_equal(cJSON_GetObjectItem(q, "agency_responsible")->valuestring, "Northbury Borough Council");
     cJSON_Delete(o);
     /* Contact details are never published. */
     assert_null(strstr(r.body, "example.org"));
     res_free(&r);
-    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=valeborough", id);
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=caerwen", id);
     assert_int_equal(get(path, NULL, &r), 404);
     res_free(&r);
     /* The council fixes it: FixMyStreet status and an update. */
     snprintf(path, sizeof path, "/v1/cases/%s/updates", id);
-    assert_int_equal(post(path, "admin-northshire-sample", NULL,
+    assert_int_equal(post(path, "admin-northbury-sample", NULL,
                           "{\"status\":\"FIXED\",\"note\":\"Filled\"}", &r), 201);
     res_free(&r);
-    snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=northshire"
+    snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=northbury"
              "&service_request_id=%s,XX-BBBBBBBB&status=closed", id);
     assert_int_equal(get(path, NULL, &r), 200);
     o = cJSON_Parse(r.body);
@@ -1633,12 +1718,12 @@ static void t_open311(void **state)
                         "FIXED");
     cJSON_Delete(o);
     res_free(&r);
-    assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=northshire", NULL,
+    assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=northbury", NULL,
                          &r), 200);
     assert_non_null(strstr(r.body, id));
     assert_non_null(strstr(r.body, "\"FIXED\""));
     res_free(&r);
-    assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=valeborough", NULL,
+    assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=caerwen", NULL,
                          &r), 200);
     assert_null(strstr(r.body, id));
     res_free(&r);
@@ -1724,7 +1809,7 @@ static void *crash_run(void *arg)
     for (int i = 0; i < 400 && !__atomic_load_n(c->stop, __ATOMIC_ACQUIRE); i++) {
         char body[128], key[32];
         crash_body(c->thread, i, body, sizeof body, key, sizeof key);
-        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                     .idem = key, .body = body, .base = c->base };
         res_t r;
         http(&q, &r);
@@ -1793,7 +1878,7 @@ static void t_sigkill_crash(void **state)
                 answered++;
                 char path[64];
                 snprintf(path, sizeof path, "/v1/payments/%s", cl[t].id[i]);
-                req_t g = { .method = "GET", .path = path, .auth = "tv-northshire-sample",
+                req_t g = { .method = "GET", .path = path, .auth = "tv-northbury-sample",
                             .base = base };
                 res_t r;
                 if (http(&g, &r) != 200)
@@ -1802,7 +1887,7 @@ static void t_sigkill_crash(void **state)
             }
             /* Retry with the same key until it settles (an in-flight claim
              * of the killed server lapses after its 1 s lease). */
-            req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+            req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                         .idem = key, .body = body, .base = base };
             res_t r;
             for (int k = 0; k < 100; k++) {
@@ -1842,7 +1927,7 @@ static void t_two_processes(void **state)
         char id[32], start[8];
         snprintf(id, sizeof id, "duo-%02d", i);
         snprintf(start, sizeof start, "%02d:00", 8 + i);
-        const char *p[6] = { id, "northshire", "housing-advice", "2030-01-02", start, start };
+        const char *p[6] = { id, "northbury", "housing-advice", "2030-01-02", start, start };
         fx("INSERT INTO slots (id, tenant_id, service_code, day, start_time, end_time) "
            "VALUES ($1, $2, $3, $4, $5, $6)", 6, p);
     }
@@ -1873,7 +1958,7 @@ static void t_two_processes(void **state)
     memset(jobs, 0, N * sizeof *jobs);
     for (int i = 0; i < N; i++) {
         jobs[i].path = "/v1/payments";
-        jobs[i].auth = "tv-northshire-sample";
+        jobs[i].auth = "tv-northbury-sample";
         jobs[i].idem = "duo-key";
         jobs[i].body = "{\"amount\":77,\"reference\":\"DUO-1\",\"description\":\"Two\"}";
         jobs[i].base = i % 2 ? base : NULL;
@@ -1987,23 +2072,23 @@ static void t_idempotency_in_flight(void **state)
     /* A claim another request holds (its row is still in flight): a retry
      * gets 409 with Retry-After, and nothing is created. */
     char h[65], caller[80], now[24];
-    bo_sha256_hex("tv-northshire-sample", strlen("tv-northshire-sample"), h);
+    bo_sha256_hex("tv-northbury-sample", strlen("tv-northbury-sample"), h);
     snprintf(caller, sizeof caller, "key:%.32s", h);
     snprintf(now, sizeof now, "%lld", (long long)time(NULL) + 3600);
     const char *body = "{\"amount\":42,\"reference\":\"INFLIGHT-2\",\"description\":\"x\"}";
     char bh[65];
     bo_sha256_hex(body, strlen(body), bh);
-    const char *p[6] = { caller, "held-key", "northshire", "/v1/payments", bh, now };
+    const char *p[6] = { caller, "held-key", "northbury", "/v1/payments", bh, now };
     fx("INSERT INTO idempotency (caller, idem_key, tenant_id, method, path, body_hash, state, "
        "created) VALUES ($1, $2, $3, 'POST', $4, $5, 'inflight', $6)", 6, p);
     res_t r;
-    post("/v1/payments", "tv-northshire-sample", "held-key", body, &r);
+    post("/v1/payments", "tv-northbury-sample", "held-key", body, &r);
     assert_problem(&r, 409, "/problems/idempotency-in-flight");
     char v[16];
     assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
     res_free(&r);
     /* A different body under the held key is still a 422. */
-    post("/v1/payments", "tv-northshire-sample", "held-key",
+    post("/v1/payments", "tv-northbury-sample", "held-key",
          "{\"amount\":43,\"reference\":\"INFLIGHT-2\",\"description\":\"x\"}", &r);
     assert_problem(&r, 422, NULL);
     res_free(&r);
@@ -2022,7 +2107,7 @@ static void t_body_truncations(void **state)
         char *cut = malloc(i + 1);
         memcpy(cut, body, i);
         cut[i] = '\0';
-        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northshire-sample",
+        req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                     .body = cut, .body_len = i };
         res_t r;
         if (i == 0) {
@@ -2038,7 +2123,7 @@ static void t_body_truncations(void **state)
     const char *p[1] = { "TRUNC-1" };
     assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 0);
     res_t r;
-    assert_int_equal(post("/v1/payments", "tv-northshire-sample", NULL, body, &r), 201);
+    assert_int_equal(post("/v1/payments", "tv-northbury-sample", NULL, body, &r), 201);
     res_free(&r);
 }
 
@@ -2048,7 +2133,7 @@ static void t_tokens_and_paths(void **state)
     /* An expired access token is refused like a forged one. */
     char h[65];
     bo_sha256_hex("expired-token", 13, h);
-    const char *p[4] = { h, "northshire", "person-x", "1000" };
+    const char *p[4] = { h, "northbury", "person-x", "1000" };
     fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
        "VALUES ($1, $2, $3, 'access', $4)", 4, p);
     res_t r;
@@ -2057,20 +2142,20 @@ static void t_tokens_and_paths(void **state)
     res_free(&r);
     /* A refresh token is not an access token. */
     bo_sha256_hex("refresh-only", 12, h);
-    const char *q[4] = { h, "northshire", "person-x", "4102444800" };
+    const char *q[4] = { h, "northbury", "person-x", "4102444800" };
     fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
        "VALUES ($1, $2, $3, 'refresh', $4)", 4, q);
     get("/v1/appointments", "refresh-only", &r);
     assert_problem(&r, 401, NULL);
     res_free(&r);
     /* Odd paths and methods. */
-    get("/v1/payments/%ff%fe", "tv-northshire-sample", &r);
+    get("/v1/payments/%ff%fe", "tv-northbury-sample", &r);
     assert_problem(&r, 404, NULL);
     res_free(&r);
-    get("/v1/payments/a/b/c/d/e/f/g/h/i", "tv-northshire-sample", &r);
+    get("/v1/payments/a/b/c/d/e/f/g/h/i", "tv-northbury-sample", &r);
     assert_problem(&r, 404, NULL);
     res_free(&r);
-    req_t d = { .method = "DELETE", .path = "/v1/payments", .auth = "tv-northshire-sample" };
+    req_t d = { .method = "DELETE", .path = "/v1/payments", .auth = "tv-northbury-sample" };
     http(&d, &r);
     assert_problem(&r, 405, NULL);
     res_free(&r);
@@ -2085,13 +2170,13 @@ static void t_audit(void **state)
     (void)state;
     /* Every write is audited with ids only: no card numbers, keys or
      * tokens in the audit table. */
-    char *id = paid_payment("tv-northshire-sample", 321);
+    char *id = paid_payment("tv-northbury-sample", 321);
     const char *p[1] = { id };
     assert_true(fx_count("SELECT COUNT(*) FROM audit WHERE object_id = $1", 1, p) >= 4);
     assert_int_equal(fx_count("SELECT COUNT(*) FROM audit WHERE object_id LIKE '%4242%' OR "
                               "actor LIKE '%4242%' OR actor LIKE '%sample%' OR "
                               "object_id LIKE '%sample%' OR actor LIKE '%viewer-%'", 0, NULL), 0);
-    assert_int_equal(fx_count("SELECT COUNT(*) FROM audit WHERE tenant_id = 'northshire' AND "
+    assert_int_equal(fx_count("SELECT COUNT(*) FROM audit WHERE tenant_id = 'northbury' AND "
                               "action = 'payment.success' AND object_id = $1", 1, p), 1);
     free(id);
 }
@@ -2136,6 +2221,7 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_appointments), \
     cmocka_unit_test(t_slot_race), \
     cmocka_unit_test(t_catalogue), \
+    cmocka_unit_test(t_sample_seed), \
     cmocka_unit_test(t_forms_cases), \
     cmocka_unit_test(t_open311), \
     cmocka_unit_test(t_graceful_stop), \

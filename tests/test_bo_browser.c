@@ -443,7 +443,7 @@ static void create_payment(const char *lang, payment *p)
     snprintf(body, sizeof body, "{\"amount\":12345,\"reference\":\"BROWSER\","
              "\"description\":\"Council Tax\",\"language\":\"%s\"}", lang);
     res_t r;
-    if (http("POST", url, "tv-northshire-sample", "application/json", body, &r) != 201)
+    if (http("POST", url, "tv-northbury-sample", "application/json", body, &r) != 201)
         fail_msg("creating a payment: %ld %s", r.status, r.body ? r.body : "");
     char *id = json_get(r.body, "payment_id", NULL), *u = json_get(r.body, "short_url", NULL);
     assert_non_null(id);
@@ -461,7 +461,7 @@ static void assert_state(const payment *p, const char *status, const char *code)
     char url[200];
     snprintf(url, sizeof url, "%s/v1/payments/%s", g_base, p->id);
     res_t r;
-    assert_int_equal(http("GET", url, "tv-northshire-sample", NULL, NULL, &r), 200);
+    assert_int_equal(http("GET", url, "tv-northbury-sample", NULL, NULL, &r), 200);
     char *s = json_get(r.body, "state", "status"), *c = json_get(r.body, "state", "code");
     if (!s || strcmp(s, status) != 0)
         fail_msg("payment %s: state %s, expected %s", p->id, s ? s : "(none)", status);
@@ -500,7 +500,7 @@ static void t_device_sign_in(void **state)
     snprintf(url, sizeof url, "%s/oauth/device_authorization", g_base);
     res_t r;
     assert_int_equal(http("POST", url, NULL, "application/x-www-form-urlencoded",
-                          "client_id=northshire", &r), 200);
+                          "client_id=northbury", &r), 200);
     char *device = json_get(r.body, "device_code", NULL);
     char *user = json_get(r.body, "user_code", NULL);
     char *vuri = json_get(r.body, "verification_uri", NULL);
@@ -510,7 +510,7 @@ static void t_device_sign_in(void **state)
     res_free(&r);
     char token_body[256];
     snprintf(token_body, sizeof token_body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
-             "grant-type%%3Adevice_code&client_id=northshire&device_code=%s", device);
+             "grant-type%%3Adevice_code&client_id=northbury&device_code=%s", device);
     snprintf(url, sizeof url, "%s/oauth/token", g_base);
     /* Not approved yet. */
     http("POST", url, NULL, "application/x-www-form-urlencoded", token_body, &r);

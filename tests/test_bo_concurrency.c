@@ -255,7 +255,7 @@ static int start_pair(void)
         snprintf(tok, sizeof tok, "cc-viewer-%02d", i);
         snprintf(person, sizeof person, "cc-person-%02d", i);
         bo_sha256_hex(tok, strlen(tok), h);
-        const char *p[4] = { h, "northshire", person, "4102444800" };
+        const char *p[4] = { h, "northbury", person, "4102444800" };
         fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
            "VALUES ($1, $2, $3, 'access', $4)", 4, p);
     }
@@ -263,7 +263,7 @@ static int start_pair(void)
         char id[32], start[8];
         snprintf(id, sizeof id, "cc-slot-%02d", i);
         snprintf(start, sizeof start, "%02d:00", 8 + i);
-        const char *p[6] = { id, "northshire", "housing-advice", "2030-03-01", start, start };
+        const char *p[6] = { id, "northbury", "housing-advice", "2030-03-01", start, start };
         fx("INSERT INTO slots (id, tenant_id, service_code, day, start_time, end_time) "
            "VALUES ($1, $2, $3, $4, $5, $6)", 6, p);
     }
@@ -428,7 +428,7 @@ static void t_one_key(void **state)
     for (int i = 0; i < N; i++) {
         jobs[i].base = g_base[i % 2];
         jobs[i].path = "/v1/payments";
-        jobs[i].auth = "tv-northshire-sample";
+        jobs[i].auth = "tv-northbury-sample";
         jobs[i].idem = "cc-one-key";
         jobs[i].body = body;
     }
@@ -464,7 +464,7 @@ static void t_one_key(void **state)
     /* Settled: both processes replay the same bytes. */
     for (int s = 0; s < 2; s++) {
         res_t r;
-        assert_int_equal(http_post(g_base[s], "/v1/payments", "tv-northshire-sample",
+        assert_int_equal(http_post(g_base[s], "/v1/payments", "tv-northbury-sample",
                                    "cc-one-key", body, &r), 201);
         assert_int_equal(r.len, first.len);
         assert_memory_equal(r.body, first.body, first.len);
@@ -472,7 +472,7 @@ static void t_one_key(void **state)
     }
     /* The same key with another body is refused. */
     res_t r;
-    http_post(g_base[1], "/v1/payments", "tv-northshire-sample", "cc-one-key",
+    http_post(g_base[1], "/v1/payments", "tv-northbury-sample", "cc-one-key",
               "{\"amount\":4322,\"reference\":\"CC-ONE-KEY\",\"description\":\"One key\"}", &r);
     assert_int_equal(r.status, 422);
     assert_string_equal(r.ctype, "application/problem+json");

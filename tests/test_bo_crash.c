@@ -60,7 +60,7 @@ enum { THREADS = 6, PER_THREAD = 400, ROUNDS = 3 };
 static char g_spec[1024];
 static char g_dir[64];
 static pid_t g_server = -1;      /* the running server, for the teardown */
-static const char *g_key = "tv-northshire-sample";
+static const char *g_key = "tv-northbury-sample";
 
 /* ---- HTTP ---- */
 

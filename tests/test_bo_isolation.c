@@ -4,19 +4,19 @@
  * whether it exists").
  *
  * The real server binary runs as a child on a SQLite file (and again on
- * PostgreSQL when CIVICTV_PG is set).  Northshire's objects are made
+ * PostgreSQL when CIVICTV_PG is set).  Northbury's objects are made
  * through the API: a payment taken to success on the phone pages with a
- * refund, an appointment booked by a Northshire viewer, a form submission
+ * refund, an appointment booked by a Northbury viewer, a form submission
  * (a case), an Open311 request, and a device code.  Then every endpoint
- * that names one of them is called with Vale Borough's credentials (TV
- * key, admin key or signed-in viewer) and Northshire's ids.  Asserted for
+ * that names one of them is called with Caerwen's credentials (TV
+ * key, admin key or signed-in viewer) and Northbury's ids.  Asserted for
  * each: the answer is a refusal (404 for ids, 403 for Open311 writes into
  * another jurisdiction, the OAuth error for a device code) and, where an
  * id is named, it is byte for byte the answer to the same request with an
  * id that does not exist, so nothing tells the caller the id is real.
  * Lists (appointments, cases, Open311 requests and updates) seen by Vale
- * Borough do not contain Northshire's ids.  At the end every Northshire
- * object is unchanged (states read back with Northshire's own key).
+ * Borough do not contain Northbury's ids.  At the end every Northbury
+ * object is unchanged (states read back with Northbury's own key).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,12 +41,12 @@
 #include "backoffice/bo_store.h"
 #include "backoffice/bo_util.h"
 
-#define NS_TV "tv-northshire-sample"
-#define NS_ADMIN "admin-northshire-sample"
-#define NS_VIEWER "iso-viewer-ns"
-#define VB_TV "tv-valeborough-sample"
-#define VB_ADMIN "admin-valeborough-sample"
-#define VB_VIEWER "iso-viewer-vb"
+#define NB_TV "tv-northbury-sample"
+#define NB_ADMIN "admin-northbury-sample"
+#define NB_VIEWER "iso-viewer-nb"
+#define CW_TV "tv-caerwen-sample"
+#define CW_ADMIN "admin-caerwen-sample"
+#define CW_VIEWER "iso-viewer-cw"
 
 static char g_spec[1024];
 static char g_dir[64];
@@ -222,8 +222,8 @@ static int start_server(void)
         return -1;
     }
     bo_db *db = bo_store_acquire(s);
-    static const char *const who[2][3] = { { NS_VIEWER, "northshire", "iso-person-ns" },
-                                           { VB_VIEWER, "valeborough", "iso-person-vb" } };
+    static const char *const who[2][3] = { { NB_VIEWER, "northbury", "iso-person-nb" },
+                                           { CW_VIEWER, "caerwen", "iso-person-cw" } };
     int rc = 0;
     for (int i = 0; i < 2 && rc == 0; i++) {
         char h[65];
@@ -305,8 +305,8 @@ static void sweep(void)
     res_t r;
     char path[512], miss[512], body[512];
 
-    /* Northshire's payment, paid on the phone pages, with a refund. */
-    assert_int_equal(http("POST", "/v1/payments", NS_TV,
+    /* Northbury's payment, paid on the phone pages, with a refund. */
+    assert_int_equal(http("POST", "/v1/payments", NB_TV,
                           "{\"amount\":2500,\"reference\":\"ISO-1\",\"description\":\"Iso\"}",
                           &r), 201);
     char *pay = jget(r.body, "payment_id", NULL), *url = jget(r.body, "short_url", NULL);
@@ -322,26 +322,26 @@ static void sweep(void)
                           "&name=A&cvc=123", &r), 200);
     res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", pay);
-    assert_int_equal(http("POST", path, NS_ADMIN, "{\"amount\":100}", &r), 201);
+    assert_int_equal(http("POST", path, NB_ADMIN, "{\"amount\":100}", &r), 201);
     char *refund = jget(r.body, "refund_id", NULL);
     assert_non_null(refund);
     res_free(&r);
     /* A second payment, still created, for cancel. */
-    assert_int_equal(http("POST", "/v1/payments", NS_TV,
+    assert_int_equal(http("POST", "/v1/payments", NB_TV,
                           "{\"amount\":300,\"reference\":\"ISO-2\",\"description\":\"Iso\"}",
                           &r), 201);
     char *pay2 = jget(r.body, "payment_id", NULL);
     assert_non_null(pay2);
     res_free(&r);
 
-    /* Northshire's appointment. */
+    /* Northbury's appointment. */
     char day[16];
     time_t t1 = time(NULL) + 86400;
     struct tm tm;
     gmtime_r(&t1, &tm);
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
     snprintf(path, sizeof path, "/v1/appointments/slots?service=housing-advice&day=%s", day);
-    assert_int_equal(http("GET", path, NS_VIEWER, NULL, &r), 200);
+    assert_int_equal(http("GET", path, NB_VIEWER, NULL, &r), 200);
     cJSON *o = cJSON_Parse(r.body);
     cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "slots"), 0);
     cJSON *s1 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "slots"), 1);
@@ -352,41 +352,41 @@ static void sweep(void)
     cJSON_Delete(o);
     res_free(&r);
     snprintf(body, sizeof body, "{\"slot_id\":\"%s\"}", slot);
-    assert_int_equal(http("POST", "/v1/appointments", NS_VIEWER, body, &r), 201);
+    assert_int_equal(http("POST", "/v1/appointments", NB_VIEWER, body, &r), 201);
     char *appt = jget(r.body, "appointment_id", NULL);
     assert_non_null(appt);
     res_free(&r);
 
-    /* Northshire's case, from a form submission by its viewer. */
-    assert_int_equal(http("POST", "/v1/forms/blue-badge/submissions", NS_VIEWER,
-                          "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":\"A Person\","
+    /* Northbury's case, from a form submission by its viewer. */
+    assert_int_equal(http("POST", "/v1/forms/blue-badge/submissions", NB_VIEWER,
+                          "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":\"A Person\","
                           "\"reason\":\"Mobility\"}}", &r), 201);
     char *ref = jget(r.body, "reference", NULL);
     assert_non_null(ref);
     res_free(&r);
 
-    /* Northshire's Open311 request. */
+    /* Northbury's Open311 request. */
     assert_int_equal(http("POST", "/open311/v2/requests.json", NULL,
-                          "api_key=" NS_TV "&jurisdiction_id=northshire&service_code=pothole"
+                          "api_key=" NB_TV "&jurisdiction_id=northbury&service_code=pothole"
                           "&lat=51.5&long=-0.14&description=Iso+hole&attribute%5Bdepth%5D=deep",
                           &r), 201);
     char *sr = jget(r.body, "#0", "service_request_id");
     assert_non_null(sr);
     res_free(&r);
     snprintf(path, sizeof path, "/v1/cases/%s/updates", sr);
-    assert_int_equal(http("POST", path, NS_ADMIN, "{\"status\":\"IN_PROGRESS\","
+    assert_int_equal(http("POST", path, NB_ADMIN, "{\"status\":\"IN_PROGRESS\","
                           "\"note\":\"Iso update\"}", &r), 201);
     res_free(&r);
 
-    /* Northshire's device code. */
-    assert_int_equal(http("POST", "/oauth/device_authorization", NULL, "client_id=northshire",
+    /* Northbury's device code. */
+    assert_int_equal(http("POST", "/oauth/device_authorization", NULL, "client_id=northbury",
                           &r), 200);
     char *device = jget(r.body, "device_code", NULL);
     assert_non_null(device);
     res_free(&r);
 
-    /* ---- Vale Borough tries each of them ---- */
-    static const char *const vb_keys[] = { VB_TV, VB_ADMIN, VB_VIEWER };
+    /* ---- Caerwen tries each of them ---- */
+    static const char *const vb_keys[] = { CW_TV, CW_ADMIN, CW_VIEWER };
     for (size_t k = 0; k < 3; k++) {
         const char *key = vb_keys[k];
         snprintf(path, sizeof path, "/v1/payments/%s", pay);
@@ -399,70 +399,70 @@ static void sweep(void)
         snprintf(path, sizeof path, "/v1/appointments/%s", appt);
         refused("GET", path, "/v1/appointments/aaaaaaaaaaaaaaaaaaaaaaaaaa",
                 key, NULL, k == 2 ? 404 : 403);
-        snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", ref);
-        snprintf(miss, sizeof miss, "/v1/cases/NO-BBBBBBBB?postcode=NS1%%201AA");
+        snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
+        snprintf(miss, sizeof miss, "/v1/cases/NO-BBBBBBBB?postcode=NB1%%201AA");
         refused("GET", path, miss, key, NULL, 404);
-        snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", sr);
+        snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", sr);
         refused("GET", path, miss, key, NULL, 404);
     }
-    /* Writes with Vale Borough's admin key or viewer. */
+    /* Writes with Caerwen's admin key or viewer. */
     snprintf(path, sizeof path, "/v1/payments/%s/cancel", pay2);
-    refused("POST", path, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", VB_ADMIN, NULL, 404);
-    refused("POST", path, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", VB_TV, NULL, 404);
+    refused("POST", path, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", CW_ADMIN, NULL, 404);
+    refused("POST", path, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", CW_TV, NULL, 404);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", pay);
-    refused("POST", path, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa/refunds", VB_ADMIN,
+    refused("POST", path, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa/refunds", CW_ADMIN,
             "{\"amount\":100}", 404);
     snprintf(path, sizeof path, "/v1/appointments/%s/cancel", appt);
-    refused("POST", path, "/v1/appointments/aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", VB_VIEWER,
+    refused("POST", path, "/v1/appointments/aaaaaaaaaaaaaaaaaaaaaaaaaa/cancel", CW_VIEWER,
             NULL, 404);
     snprintf(body, sizeof body, "{\"slot_id\":\"%s\"}", free_slot);
-    refused("POST", "/v1/appointments", NULL, VB_VIEWER, body, 404);
-    refused("POST", "/v1/appointments", NULL, VB_VIEWER,
+    refused("POST", "/v1/appointments", NULL, CW_VIEWER, body, 404);
+    refused("POST", "/v1/appointments", NULL, CW_VIEWER,
             "{\"slot_id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaa\"}", 404);
     snprintf(path, sizeof path, "/v1/appointments/slots?service=housing-advice&day=%s", day);
     snprintf(miss, sizeof miss, "/v1/appointments/slots?service=no-such-service&day=%s", day);
-    refused("GET", path, miss, VB_VIEWER, NULL, 404);
-    refused("GET", "/v1/forms/blue-badge", "/v1/forms/no-such-form", VB_TV, NULL, 404);
+    refused("GET", path, miss, CW_VIEWER, NULL, 404);
+    refused("GET", "/v1/forms/blue-badge", "/v1/forms/no-such-form", CW_TV, NULL, 404);
     refused("POST", "/v1/forms/blue-badge/submissions", "/v1/forms/no-such-form/submissions",
-            VB_VIEWER, "{\"postcode\":\"NS1 1AA\",\"answers\":{\"full_name\":\"A\","
+            CW_VIEWER, "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":\"A\","
             "\"reason\":\"Mobility\"}}", 404);
     snprintf(path, sizeof path, "/v1/cases/%s/updates", ref);
-    refused("POST", path, "/v1/cases/NO-BBBBBBBB/updates", VB_ADMIN,
+    refused("POST", path, "/v1/cases/NO-BBBBBBBB/updates", CW_ADMIN,
             "{\"status\":\"closed\"}", 404);
     snprintf(path, sizeof path, "/v1/cases/%s/updates", sr);
-    refused("POST", path, "/v1/cases/NO-BBBBBBBB/updates", VB_ADMIN,
+    refused("POST", path, "/v1/cases/NO-BBBBBBBB/updates", CW_ADMIN,
             "{\"status\":\"CLOSED\"}", 404);
     /* The owner-only view of a case (no postcode) with the other viewer. */
     snprintf(path, sizeof path, "/v1/cases/%s", ref);
-    refused("GET", path, "/v1/cases/NO-BBBBBBBB", VB_VIEWER, NULL, 404);
+    refused("GET", path, "/v1/cases/NO-BBBBBBBB", CW_VIEWER, NULL, 404);
     /* Lists. */
-    not_listed("/v1/appointments", VB_VIEWER, appt);
-    not_listed("/v1/cases", VB_VIEWER, ref);
-    not_listed("/v1/forms", VB_TV, "blue-badge");
-    not_listed("/v1/catalogue?postcode=VB1%201AA", NULL, "housing-advice");
-    snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=valeborough"
+    not_listed("/v1/appointments", CW_VIEWER, appt);
+    not_listed("/v1/cases", CW_VIEWER, ref);
+    not_listed("/v1/forms", CW_TV, "blue-badge");
+    not_listed("/v1/catalogue?postcode=CE1%201AA", NULL, "housing-advice");
+    snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=caerwen"
              "&service_request_id=%s", sr);
     not_listed(path, NULL, sr);
-    not_listed("/open311/v2/requests.json?jurisdiction_id=valeborough", NULL, sr);
-    not_listed("/open311/v2/servicerequestupdates.json?jurisdiction_id=valeborough", NULL, sr);
-    not_listed("/open311/v2/services.json?jurisdiction_id=valeborough", NULL, "pothole");
+    not_listed("/open311/v2/requests.json?jurisdiction_id=caerwen", NULL, sr);
+    not_listed("/open311/v2/servicerequestupdates.json?jurisdiction_id=caerwen", NULL, sr);
+    not_listed("/open311/v2/services.json?jurisdiction_id=caerwen", NULL, "pothole");
     /* Open311 by id in the other jurisdiction. */
-    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=valeborough", sr);
-    refused("GET", path, "/open311/v2/requests/XX-BBBBBBBB.json?jurisdiction_id=valeborough",
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=caerwen", sr);
+    refused("GET", path, "/open311/v2/requests/XX-BBBBBBBB.json?jurisdiction_id=caerwen",
             NULL, NULL, 404);
-    refused("GET", "/open311/v2/services/pothole.json?jurisdiction_id=valeborough",
-            "/open311/v2/services/no-such.json?jurisdiction_id=valeborough", NULL, NULL, 404);
-    /* Open311 writes: Vale Borough's key into Northshire's jurisdiction. */
+    refused("GET", "/open311/v2/services/pothole.json?jurisdiction_id=caerwen",
+            "/open311/v2/services/no-such.json?jurisdiction_id=caerwen", NULL, NULL, 404);
+    /* Open311 writes: Caerwen's key into Northbury's jurisdiction. */
     refused("POST", "/open311/v2/requests.json", NULL, NULL,
-            "api_key=" VB_TV "&jurisdiction_id=northshire&service_code=pothole"
+            "api_key=" CW_TV "&jurisdiction_id=northbury&service_code=pothole"
             "&lat=51.5&long=-0.14&description=x&attribute%5Bdepth%5D=deep", 403);
-    /* Northshire's device code redeemed as Vale Borough's client. */
+    /* Northbury's device code redeemed as Caerwen's client. */
     snprintf(body, sizeof body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
-             "%%3Adevice_code&client_id=valeborough&device_code=%s", device);
+             "%%3Adevice_code&client_id=caerwen&device_code=%s", device);
     res_t a, m;
     http("POST", "/oauth/token", NULL, body, &a);
     http("POST", "/oauth/token", NULL, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type"
-         "%3Adevice_code&client_id=valeborough&device_code=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+         "%3Adevice_code&client_id=caerwen&device_code=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
          &m);
     assert_int_equal(a.status, 400);
     assert_int_equal(m.status, 400);
@@ -475,15 +475,15 @@ static void sweep(void)
     res_free(&a);
     res_free(&m);
 
-    /* ---- nothing of Northshire's changed ---- */
+    /* ---- nothing of Northbury's changed ---- */
     snprintf(path, sizeof path, "/v1/payments/%s", pay2);
-    assert_int_equal(http("GET", path, NS_TV, NULL, &r), 200);
+    assert_int_equal(http("GET", path, NB_TV, NULL, &r), 200);
     char *st = jget(r.body, "state", "status");
     assert_string_equal(st, "created");
     free(st);
     res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", pay);
-    assert_int_equal(http("GET", path, NS_TV, NULL, &r), 200);
+    assert_int_equal(http("GET", path, NB_TV, NULL, &r), 200);
     o = cJSON_Parse(r.body);
     cJSON *refunds = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(o, "_embedded"), "refunds");
@@ -493,22 +493,22 @@ static void sweep(void)
     cJSON_Delete(o);
     res_free(&r);
     snprintf(path, sizeof path, "/v1/appointments/%s", appt);
-    assert_int_equal(http("GET", path, NS_VIEWER, NULL, &r), 200);
+    assert_int_equal(http("GET", path, NB_VIEWER, NULL, &r), 200);
     st = jget(r.body, "status", NULL);
     assert_string_equal(st, "booked");
     free(st);
     res_free(&r);
     snprintf(path, sizeof path, "/v1/appointments/slots?service=housing-advice&day=%s", day);
-    assert_int_equal(http("GET", path, NS_VIEWER, NULL, &r), 200);
+    assert_int_equal(http("GET", path, NB_VIEWER, NULL, &r), 200);
     assert_non_null(strstr(r.body, free_slot)); /* still free */
     res_free(&r);
-    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NS1%%201AA", ref);
-    assert_int_equal(http("GET", path, NS_TV, NULL, &r), 200);
+    snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
+    assert_int_equal(http("GET", path, NB_TV, NULL, &r), 200);
     st = jget(r.body, "status", NULL);
     assert_string_equal(st, "received");
     free(st);
     res_free(&r);
-    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northshire", sr);
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northbury", sr);
     assert_int_equal(http("GET", path, NULL, NULL, &r), 200);
     st = jget(r.body, "#0", "status");
     assert_string_equal(st, "open");
