@@ -290,26 +290,43 @@ static void clear(ui *u)
     fill(u, 0, 0, UI_SCREEN_W, UI_SCREEN_H, u->c->background);
 }
 
-/* The header panel: breadcrumb (if any) over the title, and an optional
- * note at the top right ("3 of 12", "Page 1 of 2"). */
 /* A breadcrumb too long for its line loses its first steps, not its
- * last: "... > Caerwen County Council" says more than "Public serv...". */
-static void crumb_fit(ui *u, int x, int y, const char *crumb, int max_w)
+ * last: "... > Caerwen County Council" says more than "Public serv...".
+ * Writes what fits into buf and returns 1, or returns 0 when even the
+ * last step does not fit in max_w. */
+static int crumb_shorten(ui *u, const char *crumb, int max_w, char *buf, size_t len)
 {
+    snprintf(buf, len, "%s", crumb);
     const char *rest = crumb;
-    char buf[512];
-    while (text_w(u, UI_FONT_BODY, crumb) > max_w) {
+    while (text_w(u, UI_FONT_BODY, buf) > max_w) {
         const char *sep = strstr(rest == crumb ? rest : rest + 1, " > ");
         if (!sep)
-            break;
+            return 0;
         rest = sep;   /* keep " > ..." after the ellipsis */
-        snprintf(buf, sizeof buf, "\xE2\x80\xA6%s", rest);
-        if (text_w(u, UI_FONT_BODY, buf) <= max_w) {
-            text_fit(u, UI_FONT_BODY, x, y, buf, max_w, u->c->muted);
-            return;
-        }
+        snprintf(buf, len, "\xE2\x80\xA6%s", rest);
     }
-    text_fit(u, UI_FONT_BODY, x, y, crumb, max_w, u->c->muted);
+    return 1;
+}
+
+static void crumb_fit(ui *u, int x, int y, const char *crumb, int max_w)
+{
+    char buf[512];
+    if (crumb_shorten(u, crumb, max_w, buf, sizeof buf)) {
+        text_fit(u, UI_FONT_BODY, x, y, buf, max_w, u->c->muted);
+        return;
+    }
+    /* The last step alone is too long (a long Welsh menu title beside
+     * "Tudalen 1 o 3"): it is shortened at its end.  A design choice, not
+     * an overflow: the title under it names the screen in full, and the
+     * step is in full on the screen before.  So the check is not told. */
+    const char *last = crumb, *sep;
+    while ((sep = strstr(last, " > ")) != NULL)
+        last = sep + 3;
+    snprintf(buf, sizeof buf, "\xE2\x80\xA6 > %s", last);
+    ui_overflow_fn check = u->overflow;
+    u->overflow = NULL;
+    text_fit(u, UI_FONT_BODY, x, y, buf, max_w, u->c->muted);
+    u->overflow = check;
 }
 
 /* The largest title font in which the title fits whole: the title size,
@@ -323,28 +340,50 @@ static ui_font title_font(ui *u, const char *title, int width)
     return UI_FONT_BOLD;
 }
 
+/* The header panel: breadcrumb (if any) over the title, and an optional
+ * note at the top right ("3 of 12", "Page 1 of 2").  When the breadcrumb
+ * cannot share its line with the note even shortened to its last step,
+ * and the title can leave room (in a smaller size if need be), the note
+ * moves down to the title's line, at its right, so that nothing is cut. */
 static void draw_header(ui *u, const char *title, const char *crumb, const char *note)
 {
     if (!title)
         title = "";
-    ui_font tf = title_font(u, title, CONTENT_X1 - CONTENT_X0);
+    const int full = CONTENT_X1 - CONTENT_X0;
+    ui_font tf = title_font(u, title, full);
     fill(u, SAFE_X0, HEADER_Y0, SAFE_X1 - SAFE_X0, HEADER_Y1 - HEADER_Y0, u->c->header);
     fill(u, SAFE_X0, HEADER_Y1, SAFE_X1 - SAFE_X0, STRIPE_H, u->c->stripe);
     int note_w = note && *note ? text_w(u, UI_FONT_BODY, note) + 24 : 0;
     int top = HEADER_Y0 + 4;
-    if (note_w)
-        text_right(u, UI_FONT_BODY, CONTENT_X1, top, note, u->c->muted);
     if (crumb && *crumb) {
-        crumb_fit(u, CONTENT_X0, top, crumb, CONTENT_X1 - CONTENT_X0 - note_w);
+        char buf[512];
+        ui_font ntf = title_font(u, title, full - note_w);
+        if (note_w && !crumb_shorten(u, crumb, full - note_w, buf, sizeof buf) &&
+            text_w(u, ntf, title) <= full - note_w) {
+            /* The title, in a smaller size if need be (as for any long
+             * title), beside the note, its foot on the title's foot. */
+            tf = ntf;
+            int ty = HEADER_Y1 - 4 - u->line_h[tf];
+            text_right(u, UI_FONT_BODY, CONTENT_X1,
+                       ty + u->line_h[tf] - u->line_h[UI_FONT_BODY], note, u->c->muted);
+            crumb_fit(u, CONTENT_X0, top, crumb, full);
+            text_fit(u, tf, CONTENT_X0, ty, title, full - note_w, u->c->text);
+            return;
+        }
         int ty = HEADER_Y1 - 4 - u->line_h[tf];
-        text_fit(u, tf, CONTENT_X0, ty, title, CONTENT_X1 - CONTENT_X0, u->c->text);
+        if (note_w)
+            text_right(u, UI_FONT_BODY, CONTENT_X1, top, note, u->c->muted);
+        crumb_fit(u, CONTENT_X0, top, crumb, full - note_w);
+        text_fit(u, tf, CONTENT_X0, ty, title, full, u->c->text);
     } else {
+        if (note_w)
+            text_right(u, UI_FONT_BODY, CONTENT_X1, top, note, u->c->muted);
         /* Alone, the title sits in the middle of the panel, clear of the
          * note above its right end. */
-        if (text_w(u, tf, title) > CONTENT_X1 - CONTENT_X0 - note_w)
-            tf = title_font(u, title, CONTENT_X1 - CONTENT_X0 - note_w);
+        if (text_w(u, tf, title) > full - note_w)
+            tf = title_font(u, title, full - note_w);
         int ty = centre_y(u, tf, HEADER_Y0, HEADER_Y1 - HEADER_Y0);
-        text_fit(u, tf, CONTENT_X0, ty, title, CONTENT_X1 - CONTENT_X0 - note_w, u->c->text);
+        text_fit(u, tf, CONTENT_X0, ty, title, full - note_w, u->c->text);
     }
 }
 
