@@ -44,23 +44,21 @@ const char *oc_kind_alias(oc_kind k)
     return "fil";
 }
 
-/* Each writer checks its ceiling before writing (OC_ELIMIT), so that a
- * writer failing afterwards can only mean realloc failed. */
-static oc_err room(const dvb_writer *w, size_t n)
+oc_err oc_writer_room(const dvb_writer *w, size_t n)
 {
     if (w->failed)
         return OC_ENOMEM;
     return n > w->max - w->len ? OC_ELIMIT : OC_OK;
 }
 
-static oc_err writer_status(const dvb_writer *w)
+oc_err oc_writer_status(const dvb_writer *w)
 {
     return w->failed ? OC_ENOMEM : OC_OK;
 }
 
 oc_err oc_biop_write_ior(dvb_writer *w, oc_kind k, const oc_objref *ref)
 {
-    oc_err e = room(w, IOR_LEN);
+    oc_err e = oc_writer_room(w, IOR_LEN);
     if (e)
         return e;
     /* IOP::IOR: type_id is the object kind alias, NUL included. */
@@ -92,7 +90,7 @@ oc_err oc_biop_write_ior(dvb_writer *w, oc_kind k, const oc_objref *ref)
     dvb_write_u16(w, 0x0001);                   /* selector_type: MessageSelector */
     dvb_write_u32(w, ref->transactionId);
     dvb_write_u32(w, ref->timeout);
-    return writer_status(w);
+    return oc_writer_status(w);
 }
 
 /* The common BIOP::MessageHeader and object header; the caller writes the
@@ -130,7 +128,7 @@ oc_err oc_biop_write_file(dvb_writer *w, uint32_t objectKey,
     /* content_length is 32 bits and the message must fit message_size. */
     if (len > UINT32_MAX - (MSG_SUBHDR + 8u + 4u))
         return OC_ELIMIT;
-    oc_err e = room(w, oc_biop_file_size(len));
+    oc_err e = oc_writer_room(w, oc_biop_file_size(len));
     if (e)
         return e;
     uint8_t info[8];
@@ -141,7 +139,7 @@ oc_err oc_biop_write_file(dvb_writer *w, uint32_t objectKey,
     dvb_write_u32(w, (uint32_t)len);            /* content_length */
     if (len)
         dvb_write_bytes(w, data, len);
-    return writer_status(w);
+    return oc_writer_status(w);
 }
 
 static size_t binding_size(const oc_binding *b)
@@ -174,7 +172,7 @@ oc_err oc_biop_write_dir(dvb_writer *w, oc_kind k, uint32_t objectKey,
         if (nl == 0 || nl > 254)
             return OC_ENAME;
     }
-    oc_err room_err = room(w, oc_biop_dir_size(b, n));
+    oc_err room_err = oc_writer_room(w, oc_biop_dir_size(b, n));
     if (room_err)
         return room_err;
     write_header(w, k, objectKey, NULL, 0, (uint32_t)body);
@@ -204,5 +202,5 @@ oc_err oc_biop_write_dir(dvb_writer *w, oc_kind k, uint32_t objectKey,
             dvb_write_u64(w, e->content_size);
         }
     }
-    return writer_status(w);
+    return oc_writer_status(w);
 }

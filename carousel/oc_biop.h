@@ -82,6 +82,14 @@ oc_err oc_biop_write_file(dvb_writer *w, uint32_t objectKey,
 oc_err oc_biop_write_dir(dvb_writer *w, oc_kind k, uint32_t objectKey,
                          const oc_binding *b, size_t n);
 
+/* For the writers of liboc (BIOP here, DSM-CC messages in oc_dsmcc.c):
+ * OC_ELIMIT when n more bytes would pass w's ceiling, OC_ENOMEM when w
+ * has already failed.  Each writer checks its ceiling before writing, so
+ * a writer failing afterwards can only mean realloc failed, which
+ * oc_writer_status reports. */
+oc_err oc_writer_room(const dvb_writer *w, size_t n);
+oc_err oc_writer_status(const dvb_writer *w);
+
 /* Size of a directory message without writing it, for module packing. */
 size_t oc_biop_dir_size(const oc_binding *b, size_t n);
 /* Size of a file message. */

@@ -5,6 +5,8 @@
  */
 #include "carousel/oc_dsmcc.h"
 
+#include "carousel/oc_biop.h"
+
 #include "dvb/dvb_crc32.h"
 
 /* dsmccMessageHeader / dsmccDownloadDataHeader: protocolDiscriminator(1)
@@ -15,20 +17,6 @@
 #define PROTOCOL_DISCRIMINATOR 0x11u
 #define DSMCC_TYPE_DOWNLOAD    0x03u
 
-/* The ceiling is checked before writing (OC_ELIMIT), so a writer that
- * fails afterwards can only mean realloc failed. */
-static oc_err room(const dvb_writer *w, size_t n)
-{
-    if (w->failed)
-        return OC_ENOMEM;
-    return n > w->max - w->len ? OC_ELIMIT : OC_OK;
-}
-
-static oc_err writer_status(const dvb_writer *w)
-{
-    return w->failed ? OC_ENOMEM : OC_OK;
-}
-
 oc_err oc_dsmcc_section(dvb_writer *out, uint8_t table_id,
                         uint16_t table_id_extension, uint8_t version_number,
                         uint8_t section_number, uint8_t last_section_number,
@@ -36,7 +24,7 @@ oc_err oc_dsmcc_section(dvb_writer *out, uint8_t table_id,
 {
     if (msg_len > OC_SECTION_BODY_MAX || version_number > 0x1F)
         return OC_EINVAL;
-    oc_err e = room(out, 12u + msg_len);
+    oc_err e = oc_writer_room(out, 12u + msg_len);
     if (e)
         return e;
     size_t start = out->len;
@@ -54,9 +42,9 @@ oc_err oc_dsmcc_section(dvb_writer *out, uint8_t table_id,
     if (msg_len)
         dvb_write_bytes(out, msg, msg_len);
     if (out->failed)
-        return writer_status(out);
+        return oc_writer_status(out);
     dvb_write_u32(out, dvb_crc32(out->p + start, out->len - start));
-    return writer_status(out);
+    return oc_writer_status(out);
 }
 
 static void message_header(dvb_writer *w, uint16_t messageId, uint32_t id,
@@ -81,7 +69,7 @@ oc_err oc_dsmcc_dsi(dvb_writer *msg, uint32_t transactionId,
     size_t body = 20u + 2u + 2u + priv;
     if (MSG_HEADER_LEN + body > OC_SECTION_BODY_MAX)
         return OC_ELIMIT;
-    oc_err e = room(msg, MSG_HEADER_LEN + body);
+    oc_err e = oc_writer_room(msg, MSG_HEADER_LEN + body);
     if (e)
         return e;
     message_header(msg, OC_MSG_DSI, transactionId, (uint16_t)body);
@@ -97,7 +85,7 @@ oc_err oc_dsmcc_dsi(dvb_writer *msg, uint32_t transactionId,
     dvb_write_u8(msg, 0);             /* downloadTaps_count */
     dvb_write_u8(msg, 0);             /* serviceContextList_count */
     dvb_write_u16(msg, 0);            /* userInfoLength */
-    return writer_status(msg);
+    return oc_writer_status(msg);
 }
 
 /* ModuleInfo: moduleTimeOut(4) blockTimeOut(4) minBlockTime(4)
@@ -132,7 +120,7 @@ oc_err oc_dsmcc_dii(dvb_writer *msg, const oc_dii *dii)
         total += oc_dsmcc_dii_module_size(&dii->modules[i]);
     if (total > OC_SECTION_BODY_MAX)
         return OC_EDII;
-    oc_err e = room(msg, total);
+    oc_err e = oc_writer_room(msg, total);
     if (e)
         return e;
     message_header(msg, OC_MSG_DII, dii->transactionId,
@@ -173,7 +161,7 @@ oc_err oc_dsmcc_dii(dvb_writer *msg, const oc_dii *dii)
         }
     }
     dvb_write_u16(msg, 0);            /* privateDataLength */
-    return writer_status(msg);
+    return oc_writer_status(msg);
 }
 
 oc_err oc_dsmcc_ddb(dvb_writer *msg, uint32_t downloadId, uint16_t moduleId,
@@ -182,7 +170,7 @@ oc_err oc_dsmcc_ddb(dvb_writer *msg, uint32_t downloadId, uint16_t moduleId,
 {
     if (len > OC_BLOCK_MAX)
         return OC_EINVAL;
-    oc_err e = room(msg, MSG_HEADER_LEN + 6u + len);
+    oc_err e = oc_writer_room(msg, MSG_HEADER_LEN + 6u + len);
     if (e)
         return e;
     message_header(msg, OC_MSG_DDB, downloadId, (uint16_t)(6u + len));
@@ -192,5 +180,5 @@ oc_err oc_dsmcc_ddb(dvb_writer *msg, uint32_t downloadId, uint16_t moduleId,
     dvb_write_u16(msg, blockNumber);
     if (len)
         dvb_write_bytes(msg, data, len);
-    return writer_status(msg);
+    return oc_writer_status(msg);
 }

@@ -4,6 +4,9 @@
  */
 #include "carousel/oc_err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *oc_strerror(oc_err e)
 {
     switch (e) {
@@ -34,4 +37,15 @@ const char *oc_strerror(oc_err e)
         return "state file unreadable or damaged";
     }
     return "unknown error";
+}
+
+oc_err oc_errf(char *why, size_t why_len, oc_err e, const char *fmt, ...)
+{
+    if (why && why_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, why_len, fmt, ap);
+        va_end(ap);
+    }
+    return e;
 }

@@ -27,4 +27,12 @@ typedef enum {
 /* A static English message for an error code; never NULL. */
 const char *oc_strerror(oc_err e);
 
+#include <stddef.h>
+
+/* Write a message into why (when why is not NULL and why_len > 0) and
+ * return e: the "why" strings of the functions that explain their
+ * failures (the state file, playout) in the words the tool prints. */
+oc_err oc_errf(char *why, size_t why_len, oc_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

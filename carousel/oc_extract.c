@@ -129,14 +129,7 @@ static void extract_usage(FILE *f)
 "Receive the object carousel in a transport stream and write its files\n"
 "and directories under OUT_DIR (created if missing).\n"
 "\n"
-"  --pid PID            the carousel's PID (streams without PAT/PMT; by\n"
-"                       default the first PID with DSM-CC sections)\n"
-"  --service N          the service (program_number) to follow\n"
-"  --carousel-id N      the carousel to follow, if there are several\n"
-"  --progress           progress on stderr (default: only on a terminal)\n"
-"  --loop               read the file round again (up to 3 times in all)\n"
-"                       while the carousel is incomplete: for captures that\n"
-"                       start mid-cycle\n"
+OC_READ_OPTIONS_HELP
 "\n"
 "Exit status: 0 the carousel was complete and written; 1 it was\n"
 "incomplete or absent (the complete modules' files are still written),\n"
@@ -146,31 +139,13 @@ static void extract_usage(FILE *f)
 int oc_extract_main(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *prog = "civictv-carousel extract";
-    oc_read_options o = { -1, -1, -1, 0, 0 };
+    oc_read_options o;
     const char *args[2] = { NULL, NULL };
-    int nargs = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            extract_usage(out);
-            return 0;
-        }
-        int r = oc_read_option(argc, argv, &i, &o, prog, err);
-        if (r < 0)
-            return 2;
-        if (r)
-            continue;
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(err, "%s: unknown option '%s'\n(try '%s --help')\n", prog,
-                    argv[i], prog);
-            return 2;
-        }
-        if (nargs == 2) {
-            fprintf(err, "%s: too many arguments ('%s')\n(try '%s --help')\n",
-                    prog, argv[i], prog);
-            return 2;
-        }
-        args[nargs++] = argv[i];
-    }
+    int nargs;
+    int rc = oc_read_args(argc, argv, prog, extract_usage, out, err, &o, args,
+                          2, &nargs);
+    if (rc >= 0)
+        return rc;
     if (nargs != 2) {
         fprintf(err, "%s: needs IN.ts and OUT_DIR\n(try '%s --help')\n", prog,
                 prog);
@@ -194,10 +169,8 @@ int oc_extract_main(int argc, char **argv, FILE *out, FILE *err)
     }
     dvb_progress p;
     dvb_receiver_progress(res.rx, &p);
-    dvb_store *s = dvb_receiver_store(res.rx);
-    int complete = s != NULL;
-    if (!s)
-        s = dvb_receiver_partial_store(res.rx);
+    int complete;
+    dvb_store *s = oc_read_store(&res, &complete);
     extract_ctx x;
     memset(&x, 0, sizeof x);
     x.dirfd = dirfd;

@@ -302,6 +302,47 @@ int oc_read_option(int argc, char **argv, int *i, oc_read_options *o,
 
 /* ---- inspect ---- */
 
+int oc_read_args(int argc, char **argv, const char *prog,
+                 void (*usage)(FILE *), FILE *out, FILE *err,
+                 oc_read_options *o, const char **args, int max_args,
+                 int *nargs)
+{
+    *o = (oc_read_options){ -1, -1, -1, 0, 0 };
+    *nargs = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(out);
+            return 0;
+        }
+        int r = oc_read_option(argc, argv, &i, o, prog, err);
+        if (r < 0)
+            return 2;
+        if (r)
+            continue;
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(err, "%s: unknown option '%s'\n(try '%s --help')\n", prog,
+                    argv[i], prog);
+            return 2;
+        }
+        if (*nargs == max_args) {
+            fprintf(err, "%s: too many arguments ('%s')\n(try '%s --help')\n",
+                    prog, argv[i], prog);
+            return 2;
+        }
+        args[(*nargs)++] = argv[i];
+    }
+    return -1;
+}
+
+dvb_store *oc_read_store(const oc_read_result *res, int *complete)
+{
+    dvb_store *s = dvb_receiver_store(res->rx);
+    *complete = s != NULL;
+    if (!s)
+        s = dvb_receiver_partial_store(res->rx);
+    return s;
+}
+
 static const char *stream_type_name(uint8_t t)
 {
     switch (t) {
@@ -472,10 +513,8 @@ static int print_object(void *ud, const char *path, const dvb_object_info *info,
 
 static void print_tree(FILE *out, const oc_read_result *res)
 {
-    dvb_store *s = dvb_receiver_store(res->rx);
-    int complete = s != NULL;
-    if (!s)
-        s = dvb_receiver_partial_store(res->rx);
+    int complete;
+    dvb_store *s = oc_read_store(res, &complete);
     fprintf(out, "\nObject tree");
     if (!s) {
         fprintf(out, "\n  none: no ServiceGateway (DSI) received\n");
@@ -506,14 +545,8 @@ static void inspect_usage(FILE *f)
 "packet counts, carousels with their DSI, DII and modules, the object tree\n"
 "and the errors found (sync, continuity, transport errors, CRC).\n"
 "\n"
-"  --pid PID            the carousel's PID (streams without PAT/PMT; by\n"
-"                       default the first PID with DSM-CC sections)\n"
-"  --service N          the service (program_number) to follow\n"
-"  --carousel-id N      the carousel to follow, if there are several\n"
-"  --progress           progress on stderr (default: only on a terminal)\n"
-"  --loop               read the file round again (up to 3 times in all)\n"
-"                       while the carousel is incomplete: for captures that\n"
-"                       start mid-cycle (the counts then include repeats)\n"
+OC_READ_OPTIONS_HELP
+"                       (the counts then include the repeats)\n"
 "\n"
 "Exit status: 0 the stream was read, 1 it could not be, 2 usage.\n");
 }
@@ -521,30 +554,13 @@ static void inspect_usage(FILE *f)
 int oc_inspect_main(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *prog = "civictv-carousel inspect";
-    oc_read_options o = { -1, -1, -1, 0, 0 };
+    oc_read_options o;
     const char *in = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            inspect_usage(out);
-            return 0;
-        }
-        int r = oc_read_option(argc, argv, &i, &o, prog, err);
-        if (r < 0)
-            return 2;
-        if (r)
-            continue;
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(err, "%s: unknown option '%s'\n(try '%s --help')\n", prog,
-                    argv[i], prog);
-            return 2;
-        }
-        if (in) {
-            fprintf(err, "%s: one stream at a time\n(try '%s --help')\n", prog,
-                    prog);
-            return 2;
-        }
-        in = argv[i];
-    }
+    int nargs;
+    int rc = oc_read_args(argc, argv, prog, inspect_usage, out, err, &o, &in,
+                          1, &nargs);
+    if (rc >= 0)
+        return rc;
     if (!in) {
         fprintf(err, "%s: no stream given\n(try '%s --help')\n", prog, prog);
         return 2;

@@ -72,6 +72,32 @@ void oc_read_free(oc_read_result *res);
 int oc_read_option(int argc, char **argv, int *i, oc_read_options *o,
                    const char *prog, FILE *err);
 
+/* The options and arguments of either subcommand: oc_read_option for
+ * each option, at most max_args others into args (*nargs of them).
+ * Returns -1 to go on, or the exit status to return: 0 after --help
+ * (usage written on out), 2 after a usage message on err. */
+int oc_read_args(int argc, char **argv, const char *prog,
+                 void (*usage)(FILE *), FILE *out, FILE *err,
+                 oc_read_options *o, const char **args, int max_args,
+                 int *nargs);
+
+/* The help text of the options oc_read_option takes. */
+#define OC_READ_OPTIONS_HELP \
+"  --pid PID            the carousel's PID (streams without PAT/PMT; by\n" \
+"                       default the first PID with DSM-CC sections)\n" \
+"  --service N          the service (program_number) to follow\n" \
+"  --carousel-id N      the carousel to follow, if there are several\n" \
+"  --progress           progress on stderr (default: only on a terminal)\n" \
+"  --loop               read the file round again (up to 3 times in all)\n" \
+"                       while the carousel is incomplete: for captures that\n" \
+"                       start mid-cycle\n"
+
+/* The receiver's object store: the complete one (*complete = 1) or,
+ * when the carousel is incomplete, what has arrived (*complete = 0);
+ * NULL when not even the ServiceGateway has.  Release it with
+ * dvb_store_release. */
+dvb_store *oc_read_store(const oc_read_result *res, int *complete);
+
 /* The subcommands: argv[0] is the first argument after the command's
  * name.  Exit status: inspect 0 when the stream was read, 1 when it could
  * not be; extract 0 when the carousel was complete and written, 1 when it
