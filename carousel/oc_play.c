@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +19,6 @@
 #include "carousel/oc_ts.h"
 
 #define MAX_FILE_BYTES ((size_t)2 << 30)
-
-static oc_err whyf(char *why, size_t n, oc_err e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static oc_err whyf(char *why, size_t n, oc_err e, const char *fmt, ...)
-{
-    if (why && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return e;
-}
 
 void oc_play_file_free(oc_play_file *f)
 {
@@ -53,6 +38,20 @@ typedef struct {
     uint8_t open;
 } sec_track;
 
+/* Take the bytes of a section header (table_id and section_length) from
+ * d[*i..n); true when the three are in and t->left is the section's
+ * remaining length. */
+static bool take_header(sec_track *t, const uint8_t *d, size_t n, size_t *i)
+{
+    while (t->hdr_len < 3 && *i < n)
+        t->hdr[t->hdr_len++] = d[(*i)++];
+    if (t->hdr_len < 3)
+        return false;
+    t->left = (((size_t)t->hdr[1] & 0x0F) << 8) + t->hdr[2];
+    t->hdr_len = 0;
+    return true;
+}
+
 /* Feed n payload bytes: the rest of the open section, then (when starts)
  * further sections until stuffing; t->open says whether one stays open. */
 static void track_bytes(sec_track *t, const uint8_t *d, size_t n,
@@ -60,14 +59,8 @@ static void track_bytes(sec_track *t, const uint8_t *d, size_t n,
 {
     size_t i = 0;
     for (;;) {
-        if (t->open && t->hdr_len) {
-            while (t->hdr_len < 3 && i < n)
-                t->hdr[t->hdr_len++] = d[i++];
-            if (t->hdr_len < 3)
-                return;
-            t->left = (((size_t)t->hdr[1] & 0x0F) << 8) + t->hdr[2];
-            t->hdr_len = 0;
-        }
+        if (t->open && t->hdr_len && !take_header(t, d, n, &i))
+            return;
         if (t->open) {
             size_t k = n - i < t->left ? n - i : t->left;
             t->left -= k;
@@ -82,12 +75,8 @@ static void track_bytes(sec_track *t, const uint8_t *d, size_t n,
             return;
         t->open = 1;
         t->hdr_len = 0;
-        while (t->hdr_len < 3 && i < n)
-            t->hdr[t->hdr_len++] = d[i++];
-        if (t->hdr_len < 3)
+        if (!take_header(t, d, n, &i))
             return;
-        t->left = (((size_t)t->hdr[1] & 0x0F) << 8) + t->hdr[2];
-        t->hdr_len = 0;
     }
 }
 
@@ -142,19 +131,19 @@ oc_err oc_play_load(const char *path, oc_play_file *f, char *why, size_t n)
     memset(f, 0, sizeof *f);
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return whyf(why, n, OC_EIO, "%s: %s", path, strerror(errno));
+        return oc_errf(why, n, OC_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(fp);
-        return whyf(why, n, OC_EIO, "%s: not a regular file", path);
+        return oc_errf(why, n, OC_EIO, "%s: not a regular file", path);
     }
     size_t size = (size_t)st.st_size;
     if (size == 0 || size % OC_TS_PACKET || size > MAX_FILE_BYTES) {
         fclose(fp);
-        return whyf(why, n, OC_EINVAL,
-                    "%s: %zu bytes is not a whole number of 188-byte "
-                    "transport packets (or is empty, or over 2 GiB)",
-                    path, size);
+        return oc_errf(why, n, OC_EINVAL,
+                       "%s: %zu bytes is not a whole number of 188-byte "
+                       "transport packets (or is empty, or over 2 GiB)",
+                       path, size);
     }
     f->data = malloc(size);
     f->packets = size / OC_TS_PACKET;
@@ -162,20 +151,20 @@ oc_err oc_play_load(const char *path, oc_play_file *f, char *why, size_t n)
     if (!f->data || !f->safe) {
         fclose(fp);
         oc_play_file_free(f);
-        return whyf(why, n, OC_ENOMEM, "%s: out of memory", path);
+        return oc_errf(why, n, OC_ENOMEM, "%s: out of memory", path);
     }
     size_t got = fread(f->data, 1, size, fp);
     fclose(fp);
     if (got != size) {
         oc_play_file_free(f);
-        return whyf(why, n, OC_EIO, "%s: short read", path);
+        return oc_errf(why, n, OC_EIO, "%s: short read", path);
     }
     for (size_t i = 0; i < f->packets; i++)
         if (f->data[i * OC_TS_PACKET] != 0x47) {
             oc_play_file_free(f);
-            return whyf(why, n, OC_EINVAL,
-                        "%s: packet %zu (byte %zu) has no 0x47 sync byte",
-                        path, i, i * OC_TS_PACKET);
+            return oc_errf(why, n, OC_EINVAL,
+                           "%s: packet %zu (byte %zu) has no 0x47 sync byte",
+                           path, i, i * OC_TS_PACKET);
         }
     mark_safe(f);
     return OC_OK;
@@ -188,7 +177,7 @@ static int open_socket(const char *addr, struct sockaddr_storage *sa,
     const char *port;
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || !colon[1]) {
-        whyf(why, n, OC_EINVAL, "--udp %s: expected HOST:PORT", addr);
+        oc_errf(why, n, OC_EINVAL, "--udp %s: expected HOST:PORT", addr);
         return -1;
     }
     size_t hl = (size_t)(colon - addr);
@@ -198,7 +187,7 @@ static int open_socket(const char *addr, struct sockaddr_storage *sa,
         hl -= 2;
     }
     if (hl >= sizeof host) {
-        whyf(why, n, OC_EINVAL, "--udp %s: host name too long", addr);
+        oc_errf(why, n, OC_EINVAL, "--udp %s: host name too long", addr);
         return -1;
     }
     memcpy(host, h, hl);
@@ -209,12 +198,12 @@ static int open_socket(const char *addr, struct sockaddr_storage *sa,
     hints.ai_flags = AI_NUMERICSERV;
     int r = getaddrinfo(host, port, &hints, &res);
     if (r != 0 || !res) {
-        whyf(why, n, OC_EINVAL, "--udp %s: %s", addr, gai_strerror(r));
+        oc_errf(why, n, OC_EINVAL, "--udp %s: %s", addr, gai_strerror(r));
         return -1;
     }
     int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        whyf(why, n, OC_EIO, "--udp %s: socket: %s", addr, strerror(errno));
+        oc_errf(why, n, OC_EIO, "--udp %s: socket: %s", addr, strerror(errno));
         freeaddrinfo(res);
         return -1;
     }
@@ -222,6 +211,39 @@ static int open_socket(const char *addr, struct sockaddr_storage *sa,
     *salen = res->ai_addrlen;
     freeaddrinfo(res);
     return fd;
+}
+
+uint64_t oc_play_due_ns(uint64_t bits, uint64_t bitrate)
+{
+    /* bits * 1e9 / bitrate without the product: it passes 2^64 after
+     * 18 Gbit, 92 s at 200 Mbit/s. */
+    return bits / bitrate * 1000000000ull +
+           bits % bitrate * 1000000000ull / bitrate;
+}
+
+void oc_play_cc_init(oc_play_cc *c)
+{
+    memset(c->next, 0xFF, sizeof c->next);
+}
+
+void oc_play_cc_fix(oc_play_cc *c, uint8_t *pkt)
+{
+    unsigned pid = ((pkt[1] & 0x1Fu) << 8) | pkt[2];
+    if (pid == OC_PID_NULL)
+        return;                 /* 13818-1 2.4.3.3: undefined for nulls */
+    bool payload = (pkt[3] & 0x10) != 0;
+    uint8_t cc = pkt[3] & 0x0F;
+    if (c->next[pid] > 0x0F) {
+        /* The PID's first packet keeps its counter. */
+        c->next[pid] = payload ? (uint8_t)((cc + 1) & 0x0F) : cc;
+        return;
+    }
+    /* 13818-1 2.4.3.3: + 1 per packet with payload; a packet without
+     * payload repeats the last value. */
+    cc = payload ? c->next[pid] : (uint8_t)((c->next[pid] + 15) & 0x0F);
+    pkt[3] = (uint8_t)((pkt[3] & 0xF0) | cc);
+    if (payload)
+        c->next[pid] = (uint8_t)((cc + 1) & 0x0F);
 }
 
 static uint64_t now_ns(void)
@@ -300,10 +322,10 @@ oc_err oc_play_run(const oc_play_config *cfg, oc_play_stats *st, char *why,
         st = &local;
     memset(st, 0, sizeof *st);
     if (!cfg || !cfg->first || !cfg->addr)
-        return whyf(why, n, OC_EINVAL, "play: a file and --udp are needed");
+        return oc_errf(why, n, OC_EINVAL, "play: a file and --udp are needed");
     if (cfg->bitrate < 10000 || cfg->bitrate > 1000000000ull)
-        return whyf(why, n, OC_EINVAL,
-                    "--bitrate: must be 10000..1000000000 bit/s");
+        return oc_errf(why, n, OC_EINVAL,
+                       "--bitrate: must be 10000..1000000000 bit/s");
     cursor c = { .cfg = cfg, .st = st };
     oc_err e = oc_play_load(cfg->first, &c.f[0], why, n);
     if (!e && cfg->then)
@@ -320,18 +342,28 @@ oc_err oc_play_run(const oc_play_config *cfg, oc_play_stats *st, char *why,
     size_t hdr = cfg->rtp ? 12u : 0u;
     uint16_t seq = 0;
     uint32_t ssrc = (uint32_t)(now_ns() ^ (uint64_t)getpid() * 2654435761u);
+    /* Continuity counters run on across passes and the switch, as a
+     * multiplexer's output would: a file looped as it is would restart
+     * them on every pass (a TR 101 290 continuity error each time). */
+    oc_play_cc *cc = malloc(sizeof *cc);
+    if (!e && !cc)
+        e = oc_errf(why, n, OC_ENOMEM, "play: out of memory");
+    if (cc)
+        oc_play_cc_init(cc);
     uint64_t t0 = now_ns(), sent_bits = 0;
     while (!e) {
         size_t k = 0;
         const uint8_t *p;
         while (k < OC_PLAY_PACKETS_PER_DATAGRAM && (p = next_packet(&c))) {
-            memcpy(dgram + hdr + k * OC_TS_PACKET, p, OC_TS_PACKET);
+            uint8_t *d = dgram + hdr + k * OC_TS_PACKET;
+            memcpy(d, p, OC_TS_PACKET);
+            oc_play_cc_fix(cc, d);
             k++;
         }
         if (k == 0)
             break;
         /* Leave when the bits before this datagram have had their time. */
-        uint64_t due = t0 + sent_bits * 1000000000ull / cfg->bitrate;
+        uint64_t due = t0 + oc_play_due_ns(sent_bits, cfg->bitrate);
         for (uint64_t t = now_ns(); t < due && !flag(cfg->stop_flag);
              t = now_ns())
             sleep_until(due);
@@ -339,7 +371,9 @@ oc_err oc_play_run(const oc_play_config *cfg, oc_play_stats *st, char *why,
             /* RFC 3550 5.1: V=2, no padding, extension or CSRC; M=0,
              * PT=33 (MP2T, RFC 3551); a 90 kHz timestamp of the send
              * time (RFC 2250 2). */
-            uint32_t ts90 = (uint32_t)(sent_bits * 90000ull / cfg->bitrate);
+            uint32_t ts90 = (uint32_t)(sent_bits / cfg->bitrate * 90000u +
+                                       sent_bits % cfg->bitrate * 90000u /
+                                           cfg->bitrate);
             dgram[0] = 0x80;
             dgram[1] = 33;
             dgram[2] = (uint8_t)(seq >> 8);
@@ -356,8 +390,8 @@ oc_err oc_play_run(const oc_play_config *cfg, oc_play_stats *st, char *why,
             w = sendto(fd, dgram, len, 0, (struct sockaddr *)&sa, salen);
         while (w < 0 && errno == EINTR);
         if (w < 0 && errno != ECONNREFUSED) {
-            e = whyf(why, n, OC_EIO, "--udp %s: %s", cfg->addr,
-                     strerror(errno));
+            e = oc_errf(why, n, OC_EIO, "--udp %s: %s", cfg->addr,
+                        strerror(errno));
             break;
         }
         st->datagrams++;
@@ -366,6 +400,7 @@ oc_err oc_play_run(const oc_play_config *cfg, oc_play_stats *st, char *why,
     }
     if (fd >= 0)
         close(fd);
+    free(cc);
     oc_play_file_free(&c.f[0]);
     oc_play_file_free(&c.f[1]);
     return e;

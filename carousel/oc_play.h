@@ -10,6 +10,11 @@
  * have had time to pass at the bitrate; the stream carries no PCR, so
  * nothing else is needed.
  *
+ * Continuity counters (13818-1 2.4.3.3) are rewritten to run on across
+ * passes and across the switch, as a multiplexer's output does, so that
+ * looping a file or switching files is not a continuity error; within a
+ * pass of a file that is itself continuous the bytes are unchanged.
+ *
  * Files: `first` is sent once, or looped; with `then`, playout switches
  * to `then` after `after_cycles` passes of `first`, or when *switch_flag
  * becomes non-zero (set by a SIGUSR1 handler in the caller), at the next
@@ -64,5 +69,19 @@ typedef struct {
 oc_err oc_play_load(const char *path, oc_play_file *f, char *why,
                     size_t why_len);
 void oc_play_file_free(oc_play_file *f);
+
+/* When the datagram after `bits` bits leaves, in ns after the start, at
+ * bitrate bit/s (no overflow for any run shorter than 500 years). */
+uint64_t oc_play_due_ns(uint64_t bits, uint64_t bitrate);
+
+/* Continuity counters carried on across files: oc_play_cc_fix sets a
+ * packet's continuity_counter to follow the last one sent on its PID
+ * (the first packet of a PID keeps its own). */
+typedef struct {
+    uint8_t next[8192];          /* > 0x0F: PID not seen yet */
+} oc_play_cc;
+
+void oc_play_cc_init(oc_play_cc *c);
+void oc_play_cc_fix(oc_play_cc *c, uint8_t *pkt);
 
 #endif

@@ -3,8 +3,10 @@
  * socket, a child process plays to it, and the test checks the bytes of
  * the datagrams and their order: 7 packets each (RFC 3550 header first
  * with --rtp), the file once, looped passes, the switch after N passes,
- * and the switch on SIGUSR1 at a point where no section is half sent.
- * Nothing here asserts timing.
+ * and the switch on SIGUSR1 at a point where no section is half sent;
+ * continuity counters that run on across passes and the switch; and the
+ * pace: never ahead of the bitrate (the upper bound is loose, for loaded
+ * machines).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "carousel/oc_build.h"
@@ -41,6 +44,38 @@ static void write_file(const char *p, const uint8_t *d, size_t n)
     assert_non_null(f);
     assert_int_equal(fwrite(d, 1, n, f), n);
     assert_int_equal(fclose(f), 0);
+}
+
+/* Packets equal but for their continuity_counter (play rewrites it). */
+static void assert_packets_equal(const uint8_t *got, const uint8_t *want,
+                                 size_t len)
+{
+    assert_int_equal(len % 188, 0);
+    for (size_t off = 0; off < len; off += 188) {
+        uint8_t a[188], b[188];
+        memcpy(a, got + off, 188);
+        memcpy(b, want + off, 188);
+        a[3] &= 0xF0;
+        b[3] &= 0xF0;
+        if (memcmp(a, b, 188) != 0)
+            fail_msg("packet at byte %zu differs", off);
+    }
+}
+
+/* Every PID's counter + 1 per packet (each carries a payload here). */
+static void assert_continuous(const uint8_t *p, size_t len)
+{
+    int last[8192];
+    for (size_t i = 0; i < 8192; i++)
+        last[i] = -1;
+    for (size_t off = 0; off < len; off += 188) {
+        unsigned pid = ((p[off + 1] & 0x1Fu) << 8) | p[off + 2];
+        int cc = p[off + 3] & 0x0F;
+        if (pid != 0x1FFF && last[pid] >= 0 && cc != ((last[pid] + 1) & 15))
+            fail_msg("PID 0x%04X: continuity %d after %d at byte %zu", pid,
+                     cc, last[pid], off);
+        last[pid] = cc;
+    }
 }
 
 static void build(const char *text, uint16_t tsid, uint8_t **ts, size_t *len)
@@ -229,9 +264,11 @@ static void test_rtp_and_after_cycles(void **state)
     assert_true(r.rtp_ok);
     /* A, A, then B: the passes run on without gaps across datagrams. */
     assert_int_equal(r.len, 2 * fx->la + fx->lb);
-    assert_memory_equal(r.p, fx->ta, fx->la);
-    assert_memory_equal(r.p + fx->la, fx->ta, fx->la);
-    assert_memory_equal(r.p + 2 * fx->la, fx->tb, fx->lb);
+    assert_memory_equal(r.p, fx->ta, fx->la);     /* the first pass as is */
+    assert_packets_equal(r.p + fx->la, fx->ta, fx->la);
+    assert_packets_equal(r.p + 2 * fx->la, fx->tb, fx->lb);
+    /* no continuity error where A starts again nor where B starts */
+    assert_continuous(r.p, r.len);
     free(r.p);
     close(fd);
 }
@@ -252,10 +289,11 @@ static void test_switch_on_signal(void **state)
      * cut where no section was open. */
     assert_true(r.len > fx->lb);
     size_t prefix = r.len - fx->lb;
-    assert_memory_equal(r.p + prefix, fx->tb, fx->lb);
+    assert_packets_equal(r.p + prefix, fx->tb, fx->lb);
     assert_int_equal(prefix % 188, 0);
     for (size_t off = 0; off < prefix; off += 188)
-        assert_memory_equal(r.p + off, fx->ta + off % fx->la, 188);
+        assert_packets_equal(r.p + off, fx->ta + off % fx->la, 188);
+    assert_continuous(r.p, r.len);
     oc_play_file f;
     char why[256];
     assert_int_equal(oc_play_load(fx->a, &f, why, sizeof why), OC_OK);
@@ -282,6 +320,92 @@ static void test_safe_points(void **state)
     }
     assert_true(unsafe > 0);
     oc_play_file_free(&f);
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Paced at the bitrate: A three times at 1 Mbit/s.  Datagram k leaves no
+ * earlier than k datagrams' bits allow after playout starts, so the last
+ * arrives no sooner than (all but one datagram) / rate after the child
+ * was started.  (Not measured from the first arrival: a busy machine
+ * may deliver that one late.) */
+static void test_pace(void **state)
+{
+    fixture *fx = *state;
+    uint16_t port;
+    int fd = bind_loopback(&port);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+    oc_play_config pc = { .addr = addr, .bitrate = 1000000,
+                          .first = fx->a, .then = fx->a, .after_cycles = 2 };
+    double first = mono(), last = 0;
+    pid_t child = start(&pc);
+    size_t got = 0, datagrams = 0;
+    for (;;) {
+        uint8_t buf[2048];
+        struct pollfd pf = { fd, POLLIN, 0 };
+        if (poll(&pf, 1, 3000) <= 0)
+            break;
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        assert_true(n > 0);
+        last = mono();
+        datagrams++;
+        got += (size_t)n;
+        if (got == 3 * fx->la)
+            break;
+    }
+    int st;
+    assert_int_equal(waitpid(child, &st, 0), child);
+    assert_int_equal(got, 3 * fx->la);
+    double bits = (double)(got - 7 * 188) * 8.0;
+    double want = bits / 1e6;
+    double took = last - first;
+    if (took < want || took > want * 2.0 + 0.5)
+        fail_msg("%zu bytes in %zu datagrams took %.3f s, want %.3f s", got,
+                 datagrams, took, want);
+    close(fd);
+}
+
+/* The pacing arithmetic and the counters, in process. */
+static void test_due_and_counters(void **state)
+{
+    (void)state;
+    assert_int_equal(oc_play_due_ns(0, 1000000), 0);
+    assert_int_equal(oc_play_due_ns(1000000, 1000000), 1000000000ull);
+    assert_int_equal(oc_play_due_ns(1504, 1000000), 1504000ull);
+    /* 100 s at 200 Mbit/s: 2e10 bits, whose product with 1e9 would pass
+     * 2^64; a day at 1 Gbit/s. */
+    assert_int_equal(oc_play_due_ns(20000000000ull, 200000000),
+                     100000000000ull);
+    assert_int_equal(oc_play_due_ns(86400ull * 1000000000ull, 1000000000),
+                     86400ull * 1000000000ull);
+
+    oc_play_cc *cc = malloc(sizeof *cc);
+    assert_non_null(cc);
+    oc_play_cc_init(cc);
+    uint8_t pk[188] = { 0x47, 0x01, 0x01, 0x17 };  /* payload, cc 7 */
+    oc_play_cc_fix(cc, pk);
+    assert_int_equal(pk[3], 0x17);                  /* the first kept */
+    pk[3] = 0x13;                                   /* a jump: 3 */
+    oc_play_cc_fix(cc, pk);
+    assert_int_equal(pk[3], 0x18);                  /* runs on: 8 */
+    pk[3] = 0x2F;                                   /* no payload */
+    oc_play_cc_fix(cc, pk);
+    assert_int_equal(pk[3], 0x28);                  /* repeats 8 */
+    for (int i = 0; i < 8; i++) {
+        pk[3] = 0x10;
+        oc_play_cc_fix(cc, pk);
+    }
+    assert_int_equal(pk[3], 0x10);                  /* 9..15, 0: wraps */
+    uint8_t nul[188] = { 0x47, 0x1F, 0xFF, 0x15 };
+    oc_play_cc_fix(cc, nul);
+    assert_int_equal(nul[3], 0x15);                 /* nulls untouched */
+    free(cc);
 }
 
 static void test_bad_inputs(void **state)
@@ -321,6 +445,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_switch_on_signal, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_safe_points, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pace, setup, teardown),
+        cmocka_unit_test(test_due_and_counters),
         cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
