@@ -23,8 +23,50 @@ typedef struct {
     const oc_tree *tree;
     char **used;                  /* paths the model fetched */
     size_t n_used, cap_used;
+    char **model;                 /* the model's messages, held back */
+    size_t n_model, cap_model;
+    char **bad_png;               /* PNGs this file reported */
+    size_t n_bad_png, cap_bad_png;
     int oom;
 } check_ctx;
+
+/* Append a copy of s to a list; 0, or -1 (and oom set) on failure. */
+static int list_add(check_ctx *c, char ***list, size_t *n, size_t *cap,
+                    const char *s)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        char **l = realloc(*list, ncap * sizeof *l);
+        if (!l) {
+            c->oom = 1;
+            return -1;
+        }
+        *list = l;
+        *cap = ncap;
+    }
+    char *p = strdup(s);
+    if (!p) {
+        c->oom = 1;
+        return -1;
+    }
+    (*list)[(*n)++] = p;
+    return 0;
+}
+
+static void list_free(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+static int in_list(char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], s))
+            return 1;
+    return 0;
+}
 
 static void say(check_ctx *c, const char *msg)
 {
@@ -50,10 +92,7 @@ static int check_name(void *ud, const char *path, const oc_node *n)
 
 static int was_used(const check_ctx *c, const char *path)
 {
-    for (size_t i = 0; i < c->n_used; i++)
-        if (!strcmp(c->used[i], path))
-            return 1;
-    return 0;
+    return in_list(c->used, c->n_used, path);
 }
 
 /* The model's fetch, recording what it reads: a file it never reads is
@@ -64,32 +103,17 @@ static int fetch(void *ud, const char *path, const uint8_t **data,
     check_ctx *c = ud;
     if (oc_tree_lookup(c->tree, path, data, len) != 0)
         return -1;
-    if (!was_used(c, path)) {
-        if (c->n_used == c->cap_used) {
-            size_t cap = c->cap_used ? c->cap_used * 2 : 32;
-            char **u = realloc(c->used, cap * sizeof *u);
-            if (!u) {
-                c->oom = 1;
-                return 0;
-            }
-            c->used = u;
-            c->cap_used = cap;
-        }
-        char *p = strdup(path);
-        if (!p) {
-            c->oom = 1;
-            return 0;
-        }
-        c->used[c->n_used++] = p;
-    }
+    if (!was_used(c, path))
+        list_add(c, &c->used, &c->n_used, &c->cap_used, path);
     return 0;
 }
 
-static void forward(void *ud, const char *msg)
+/* The model's messages are held until the images have been checked
+ * here, so that an image gets one message, in this file's words. */
+static void hold(void *ud, const char *msg)
 {
     check_ctx *c = ud;
-    if (c->report)
-        c->report(c->ud, msg);
+    list_add(c, &c->model, &c->n_model, &c->cap_model, msg);
 }
 
 typedef struct {
@@ -122,6 +146,15 @@ static void png_fail(png_structp png, png_const_charp msg)
 unsigned oc_content_check_png(const char *path, const uint8_t *data,
                               size_t len, oc_content_report_fn report,
                               void *ud)
+{
+    return oc_content_check_image(path, data, len, OC_SCREEN_W, OC_SCREEN_H,
+                                  "the screen", report, ud);
+}
+
+unsigned oc_content_check_image(const char *path, const uint8_t *data,
+                                size_t len, unsigned max_w, unsigned max_h,
+                                const char *limit,
+                                oc_content_report_fn report, void *ud)
 {
     char msg[600];
     if (len < 8 || png_sig_cmp((png_const_bytep)data, 0, 8) != 0) {
@@ -161,11 +194,10 @@ unsigned oc_content_check_png(const char *path, const uint8_t *data,
             report(ud, msg);
         return 1;
     }
-    if (w > OC_SCREEN_W || h > OC_SCREEN_H) {
-        snprintf(msg, sizeof msg,
-                 "%s: image: %lux%lu is larger than the %ux%u screen", path,
-                 (unsigned long)w, (unsigned long)h, OC_SCREEN_W,
-                 OC_SCREEN_H);
+    if (w > max_w || h > max_h) {
+        snprintf(msg, sizeof msg, "%s: image: %lux%lu is larger than %s "
+                 "(at most %ux%u)", path, (unsigned long)w,
+                 (unsigned long)h, limit, max_w, max_h);
         if (report)
             report(ud, msg);
         return 1;
@@ -179,15 +211,76 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && !strcasecmp(s + a - b, suf);
 }
 
+static void report_png(void *ud, const char *msg)
+{
+    check_ctx *c = ud;
+    if (c->report)
+        c->report(c->ud, msg);
+}
+
+/* Every *.png: one the model read is a page image (content-format.md:
+ * at most CM_MAX_IMAGE_W x CM_MAX_IMAGE_H and CM_MAX_FILE_BYTES); any
+ * other must at least fit the screen (it is also refused as unused
+ * when the rest is valid). */
 static int check_file(void *ud, const char *path, const oc_node *n)
 {
     check_ctx *c = ud;
-    if (oc_node_is_dir(n))
+    if (oc_node_is_dir(n) || !ends_with(path, ".png"))
         return 0;
     size_t len;
     const uint8_t *d = oc_node_data(n, &len);
-    if (ends_with(path, ".png"))
-        c->problems += oc_content_check_png(path, d, len, c->report, c->ud);
+    unsigned bad;
+    if (was_used(c, path)) {
+        if (len > CM_MAX_FILE_BYTES) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s: image: %zu bytes, more than the "
+                     "%u a page image may have", path, len,
+                     CM_MAX_FILE_BYTES);
+            report_png(c, msg);
+            bad = 1;
+        } else {
+            bad = oc_content_check_image(path, d, len, CM_MAX_IMAGE_W,
+                                         CM_MAX_IMAGE_H, "a page image may "
+                                         "be", report_png, c);
+        }
+    } else {
+        bad = oc_content_check_png(path, d, len, report_png, c);
+    }
+    if (bad) {
+        c->problems++;
+        list_add(c, &c->bad_png, &c->n_bad_png, &c->cap_bad_png, path);
+    }
+    return 0;
+}
+
+/* A model message, with the field named where the model gives none: its
+ * PNG check (cm_png_check) says "<file>: broken PNG: ..." of an image
+ * whose header passed here but whose data does not decode. */
+static void report_model(const check_ctx *c, const char *msg)
+{
+    const char *colon = strstr(msg, ": broken PNG");
+    if (colon && (size_t)(colon - msg) < CM_MAX_PATH_BYTES + 1) {
+        char path[CM_MAX_PATH_BYTES + 1];
+        memcpy(path, msg, (size_t)(colon - msg));
+        path[colon - msg] = '\0';
+        if (ends_with(path, ".png") && was_used(c, path)) {
+            char out[1024];
+            snprintf(out, sizeof out, "%s: image: %s", path, colon + 2);
+            c->report(c->ud, out);
+            return;
+        }
+    }
+    c->report(c->ud, msg);
+}
+
+/* Whether msg ("<file>: ...") is about a file this check reported. */
+static int about_bad_png(const check_ctx *c, const char *msg)
+{
+    for (size_t i = 0; i < c->n_bad_png; i++) {
+        size_t l = strlen(c->bad_png[i]);
+        if (!strncmp(msg, c->bad_png[i], l) && !strncmp(msg + l, ": ", 2))
+            return 1;
+    }
     return 0;
 }
 
@@ -211,9 +304,18 @@ unsigned oc_content_check(const oc_tree *tree, oc_content_report_fn report,
     check_ctx c = { .report = report, .ud = ud, .tree = tree };
     if (oc_tree_walk(tree, check_name, &c) != 0)
         say(&c, ".: name: paths too long to check");
+    /* The model first, to learn which images pages use; its messages
+     * are held back and counted by cm_validate_tree itself. */
+    unsigned model = cm_validate_tree(fetch, &c, hold, &c);
     oc_tree_walk(tree, check_file, &c);
-    /* cm_validate_tree reports through forward() and counts for itself. */
-    unsigned model = cm_validate_tree(fetch, &c, forward, &c);
+    /* The model checks page images too: its message about an image
+     * already reported here would say the same thing twice. */
+    for (size_t i = 0; i < c.n_model; i++) {
+        if (about_bad_png(&c, c.model[i]))
+            model--;
+        else if (report)
+            report_model(&c, c.model[i]);
+    }
     c.problems += model;
     if (c.oom)
         say(&c, ".: check: out of memory");
@@ -221,9 +323,9 @@ unsigned oc_content_check(const oc_tree *tree, oc_content_report_fn report,
         /* Only when the model read everything it should: after an early
          * error every file would look unused. */
         oc_tree_walk(tree, check_orphan, &c);
-    for (size_t i = 0; i < c.n_used; i++)
-        free(c.used[i]);
-    free(c.used);
+    list_free(c.used, c.n_used);
+    list_free(c.model, c.n_model);
+    list_free(c.bad_png, c.n_bad_png);
     return c.problems;
 }
 

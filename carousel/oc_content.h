@@ -10,7 +10,10 @@
  *  - every path is a content path (cm_path_ok: what the format allows
  *    and every DSM-CC receiver can carry, ISO/IEC 13818-6 11.3 names);
  *  - every *.png is a PNG (ISO/IEC 15948 signature and IHDR, read with
- *    libpng) no larger than the 720x576 screen;
+ *    libpng): a page image no larger than the format's 640x400 (and
+ *    256 KiB), any other no larger than the 720x576 screen; the model's
+ *    own message about an image reported here is left out, so each bad
+ *    image gets one message;
  *  - every file is used: read by the model while it validates (manifest,
  *    menus, pages, images, regions); anything else would be carried but
  *    never shown, which is almost always a mistake in the folder.
@@ -36,10 +39,18 @@ typedef void (*oc_content_report_fn)(void *ud, const char *msg);
 unsigned oc_content_check(const oc_tree *tree, oc_content_report_fn report,
                           void *ud);
 
-/* Check one PNG file: 0, or 1 after reporting what is wrong. */
+/* Check one PNG file (signature and IHDR) against the screen: 0, or 1
+ * after reporting what is wrong. */
 unsigned oc_content_check_png(const char *path, const uint8_t *data,
                               size_t len, oc_content_report_fn report,
                               void *ud);
+
+/* The same against max_w x max_h, described as limit in the message
+ * ("<path>: image: 800x600 is larger than <limit> (at most WxH)"). */
+unsigned oc_content_check_image(const char *path, const uint8_t *data,
+                                size_t len, unsigned max_w, unsigned max_h,
+                                const char *limit,
+                                oc_content_report_fn report, void *ud);
 
 /* The files the first screen needs, for the schedule: manifest.json,
  * every file the manifest names (the root menu, the regions file) and

@@ -253,7 +253,8 @@ static void test_image_too_large(void **state)
     char err[4096];
     const char *vargs[] = { "validate", fx->content, NULL };
     run(fx, vargs, err, sizeof err);
-    assert_non_null(strstr(err, "800x600 is larger than the 720x576"));
+    assert_non_null(strstr(err, "800x600 is larger than the screen "
+                                "(at most 720x576)"));
 }
 
 static void test_image_not_png(void **state)
@@ -270,6 +271,84 @@ static void test_image_truncated_png(void **state)
                                    '\n', 0, 0, 0, 13, 'I', 'H' };
     put(fx, "images/cut.png", sig, sizeof sig);
     expect_rejected(fx, "images/cut.png", "image");
+}
+
+/* A page (format 2) that shows images/photo.png. */
+static void with_page_image(const fixture *fx)
+{
+    puts_file(fx, "manifest.json",
+              "{\"format\":2,\"service\":\"civictv\",\"version\":\"1\","
+              "\"languages\":[\"en\"],\"title\":{\"en\":\"Council services\"},"
+              "\"root\":\"menus/root.json\"}");
+    puts_file(fx, "pages/about.json",
+              "{\"type\":\"page\",\"title\":{\"en\":\"About\"},"
+              "\"body\":{\"en\":\"Hello.\"},\"image\":{\"src\":"
+              "\"images/photo.png\",\"alt\":{\"en\":\"A photo\"}}}");
+}
+
+/* How many lines of err mention what. */
+static unsigned lines_with(const char *err, const char *what)
+{
+    unsigned n = 0;
+    for (const char *p = err; (p = strstr(p, what)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* Each bad page image: one message, in "file: image: what" form, naming
+ * the format's limit for page images; a missing one names the page. */
+static void test_page_image_problems(void **state)
+{
+    fixture *fx = *state;
+    with_page_image(fx);
+    put_png(fx, "images/photo.png", 320, 200);
+    char err[8192];
+    const char *vargs[] = { "validate", fx->content, NULL };
+    if (run(fx, vargs, err, sizeof err) != 0)
+        fail_msg("a good page image refused:\n%s", err);
+
+    put_png(fx, "images/photo.png", 700, 500);   /* fits the screen only */
+    expect_rejected(fx, "images/photo.png", "image");
+    run(fx, vargs, err, sizeof err);
+    assert_non_null(strstr(err, "700x500 is larger than a page image may "
+                                "be (at most 640x400)"));
+    assert_int_equal(lines_with(err, "images/photo.png"), 1);
+    assert_non_null(strstr(err, ": 1 problem"));
+
+    put_png(fx, "images/photo.png", 800, 600);   /* not even the screen */
+    run(fx, vargs, err, sizeof err);
+    assert_int_equal(lines_with(err, "images/photo.png"), 1);
+
+    puts_file(fx, "images/photo.png", "GIF89a");
+    expect_rejected(fx, "images/photo.png", "image");
+    run(fx, vargs, err, sizeof err);
+    assert_int_equal(lines_with(err, "images/photo.png"), 1);
+
+    /* a header that reads but data that does not decode */
+    put_png(fx, "images/photo.png", 64, 64);
+    char p[256];
+    snprintf(p, sizeof p, "%s/images/photo.png", fx->content);
+    FILE *f = fopen(p, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -40, SEEK_END), 0);
+    static const uint8_t junk[24] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    assert_int_equal(fclose(f), 0);
+    expect_rejected(fx, "images/photo.png", "image");
+
+    snprintf(p, sizeof p, "%s/images/photo.png", fx->content);
+    assert_int_equal(unlink(p), 0);
+    expect_rejected(fx, "pages/about.json", "image.src");
+}
+
+static void test_no_english_language(void **state)
+{
+    fixture *fx = *state;
+    puts_file(fx, "manifest.json",
+              "{\"format\":1,\"service\":\"civictv\",\"version\":\"1\","
+              "\"languages\":[\"cy\"],\"title\":{\"en\":\"Services\"},"
+              "\"root\":\"menus/root.json\"}");
+    expect_rejected(fx, "manifest.json", "languages");
 }
 
 static void test_text_too_long(void **state)
@@ -405,6 +484,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_image_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_not_png, setup, teardown),
         cmocka_unit_test_setup_teardown(test_image_truncated_png, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_page_image_problems, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_english_language, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_text_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_file_name, setup, teardown),
