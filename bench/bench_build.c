@@ -14,8 +14,10 @@
  *    the first screen needs (manifest, root menu, its images); the time
  *    from the tune-in point to the last of those, at the carousel
  *    bitrate.  For the sample content (content/) and a content set of
- *    about 2 MB, with our schedule and with a round-robin schedule (DSI
- *    and DII twice a cycle, no repetition), at 1 Mbit/s.
+ *    about 2 MB, with our schedule and with a round-robin schedule as
+ *    common playout tools make it (DSI and DII twice a cycle, each
+ *    module's blocks in a row, module after module, no repetition), at
+ *    1 Mbit/s.
  * 3. Overhead on air per cycle (carousel PID: TS and section headers,
  *    stuffing, DSI/DII; PAT/PMT and the first screen's repetition apart).
  *
@@ -280,8 +282,11 @@ static fs_result first_screen(const oc_tree *t, const char *const *first,
     cfg.first_paths = first;
     cfg.n_first = n_first;
     if (round_robin) {
+        /* As common playout tools make a carousel: every module's blocks
+         * in a row, module after module, nothing repeated. */
         cfg.first_share = 0;
         cfg.n_first = 0;
+        cfg.schedule = OC_SCHEDULE_SEQUENTIAL;
     }
     /* Which modules the first screen needs, from the carousel itself. */
     oc_carousel_config cc = {

@@ -312,6 +312,28 @@ static oc_err put_group(playout *p, size_t most_first, uint64_t *bytes)
     return e;
 }
 
+/* One block of a module that is not the first screen's, after the
+ * first-screen group again when enough has been sent since the last one
+ * and DSI/DII when they are due. */
+static oc_err put_other_block(playout *p, size_t i, size_t b,
+                              size_t most_first, uint64_t gap,
+                              uint64_t *since)
+{
+    oc_err e = OC_OK;
+    if (*since >= gap) {
+        e = put_group(p, most_first, NULL);
+        *since = 0;
+    }
+    if (!e && p->slot - p->last_ctl >= p->cfg->control_interval)
+        e = put_control(p);
+    uint64_t before = p->car_pkts;
+    bool any;
+    if (!e)
+        e = put_ddb(p, i, b, &any);
+    *since += (p->car_pkts - before) * OC_TS_PACKET;
+    return e;
+}
+
 static oc_err play_cycle(playout *p)
 {
     size_t nm = oc_carousel_module_count(p->car);
@@ -335,25 +357,21 @@ static oc_err play_cycle(playout *p)
     if (p->cfg->first_share)
         gap = gbytes * 100u / p->cfg->first_share;
     uint64_t since = 0;
+    if (p->cfg->schedule == OC_SCHEDULE_SEQUENTIAL) {
+        for (size_t i = 0; i < nm && !e; i++) {
+            oc_module_info mi;
+            oc_carousel_module(p->car, i, &mi);
+            for (size_t b = 0; b < mi.blocks && !mi.first && !e; b++)
+                e = put_other_block(p, i, b, most_first, gap, &since);
+        }
+        return e;
+    }
     for (size_t b = 0; b < most && !e; b++) {
         for (size_t i = 0; i < nm && !e; i++) {
             oc_module_info mi;
             oc_carousel_module(p->car, i, &mi);
-            if (mi.first)
-                continue;
-            if (since >= gap) {
-                e = put_group(p, most_first, NULL);
-                since = 0;
-                if (e)
-                    break;
-            }
-            if (p->slot - p->last_ctl >= p->cfg->control_interval)
-                e = put_control(p);
-            uint64_t before = p->car_pkts;
-            bool any;
-            if (!e)
-                e = put_ddb(p, i, b, &any);
-            since += (p->car_pkts - before) * OC_TS_PACKET;
+            if (!mi.first && b < mi.blocks)
+                e = put_other_block(p, i, b, most_first, gap, &since);
         }
     }
     return e;

@@ -17,7 +17,8 @@
  *   group reach group_bytes * 100 / first_share, so that the repetition
  *   makes the cycle about first_share percent longer;
  *   the other modules' blocks round robin (block 0 of every module, then
- *   block 1 of every module, ...);
+ *   block 1 of every module, ...), or module after module with
+ *   OC_SCHEDULE_SEQUENTIAL;
  *   DSI and DII again whenever control_interval packets have passed.
  * PAT and PMT go first and again whenever psi_interval packets (slots of
  * the whole stream, nulls included) have passed: with a bitrate that is
@@ -37,6 +38,17 @@
 #include "carousel/oc_err.h"
 #include "carousel/oc_ts.h"
 #include "carousel/oc_tree.h"
+
+/* The order of the blocks of the modules that are not the first
+ * screen's. */
+typedef enum {
+    /* block 0 of every module, then block 1 of every module, ...:
+     * the default */
+    OC_SCHEDULE_INTERLEAVED,
+    /* every block of a module in a row, module after module, as common
+     * playout tools send a carousel (bench/bench_build.c's round robin) */
+    OC_SCHEDULE_SEQUENTIAL
+} oc_schedule;
 
 typedef struct {
     uint16_t pmt_pid;             /* --pmt-pid, default 0x0100 */
@@ -60,6 +72,7 @@ typedef struct {
                                    * adds to the cycle, 0..50, default 10
                                    * (0: no repetition) */
     uint8_t psi_version;          /* version_number of PAT and PMT */
+    oc_schedule schedule;         /* default OC_SCHEDULE_INTERLEAVED */
     int pack_sections;            /* sections back to back in packets
                                    * (oc_ts_set_packing), default 1;
                                    * --no-section-packing */
