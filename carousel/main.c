@@ -7,8 +7,8 @@
  * that new ones slot in beside build, update, validate and play with one
  * line each.  Everything that knows about carousels is in liboc
  * (carousel/oc_*.h); this file only parses options, prints and handles
- * files.  The one piece of global state is the SIGUSR1 flag of `play`,
- * which a signal handler can only reach that way.
+ * files.  The only global state is what signal handlers must reach: the
+ * switch and stop flags of `play` and the temporary files of a build.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "carousel/oc_build.h"
@@ -362,7 +363,7 @@ static int parse_build(int argc, char **argv, build_args *b, int update)
 
 static void print_load_problem(void *ud, const char *path, const char *what)
 {
-    (void)ud;
+    (*(unsigned *)ud)++;
     fprintf(stderr, PROG ": %s: %s\n", path, what);
 }
 
@@ -382,15 +383,19 @@ static int load_checked(const char *dir, int raw, int building,
         fprintf(stderr, PROG ": %s\n", oc_strerror(e));
         return EXIT_BUILD;
     }
-    e = oc_tree_load(t, dir, 0, print_load_problem, NULL);
+    unsigned n = 0;
+    e = oc_tree_load(t, dir, 0, print_load_problem, &n);
     if (e) {
-        fprintf(stderr, PROG ": %s: not loaded (%s)%s\n", dir,
-                oc_strerror(e), building ? "; nothing written" : "");
+        if (n == 0)     /* a failure of its own, not a file's */
+            fprintf(stderr, PROG ": %s: %s\n", dir, oc_strerror(e));
+        fprintf(stderr, PROG ": %s: not read (%u problem%s)%s\n", dir,
+                n ? n : 1, n > 1 ? "s" : "",
+                building ? "; nothing written" : "");
         oc_tree_destroy(t);
         return EXIT_BUILD;
     }
     if (!raw) {
-        unsigned n = oc_content_check(t, print_content_problem, NULL);
+        n = oc_content_check(t, print_content_problem, NULL);
         if (n) {
             fprintf(stderr, PROG ": %s: %u problem%s%s\n", dir, n,
                     n == 1 ? "" : "s", building ? "; nothing written" : "");
@@ -402,9 +407,68 @@ static int load_checked(const char *dir, int raw, int building,
     return 0;
 }
 
+/* The stream being written, and the errno of its first failed write. */
+typedef struct {
+    FILE *f;
+    int err;
+} stream_out;
+
 static int file_sink(void *ud, const uint8_t *pkt)
 {
-    return fwrite(pkt, 1, OC_TS_PACKET, ud) == OC_TS_PACKET ? 0 : -1;
+    stream_out *o = ud;
+    if (fwrite(pkt, 1, OC_TS_PACKET, o->f) == OC_TS_PACKET)
+        return 0;
+    if (!o->err)
+        o->err = errno ? errno : EIO;
+    return -1;
+}
+
+/* Flush, sync and close; the errno of the first failure, or 0. */
+static int stream_close(stream_out *o)
+{
+    int err = o->err;
+    if (fflush(o->f) != 0 && !err)
+        err = errno;
+    /* A full disk or a quota may only show here (NFS, some file
+     * systems); EINVAL: a file that cannot be synced (a pipe). */
+    if (fsync(fileno(o->f)) != 0 && errno != EINVAL && !err)
+        err = errno;
+    if (fclose(o->f) != 0 && !err)
+        err = errno;
+    o->f = NULL;
+    return err;
+}
+
+/* The temporary files of a build in progress, removed if the build is
+ * interrupted (SIGINT, SIGTERM, SIGHUP) so that nothing half-written is
+ * left behind.  A signal handler can reach nothing but globals. */
+static const char *volatile tmp_stream, *volatile tmp_state;
+
+static void on_build_signal(int sig)
+{
+    if (tmp_stream)
+        unlink(tmp_stream);
+    if (tmp_state)
+        unlink(tmp_state);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_build_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_build_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static int is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* A bar on stderr, redrawn in place: only for a person watching. */
@@ -433,47 +497,51 @@ static void show_progress(void *ud, const char *stage, uint64_t done,
     fprintf(stderr, "\r%-8s [%s] %3d%%", stage, bar, pct);
 }
 
-/* Overhead is the share of the stream that is not module data: section
- * and packet headers, stuffing, PSI, DSI/DII and repetition of those.
- * The first screen's repetition and null packets are reported apart,
- * since they are chosen, not lost. */
+static double percent(double part, double whole)
+{
+    return whole > 0 ? 100.0 * part / whole : 0.0;
+}
+
+/* The summary.  Overhead is what one cycle puts on the carousel PID
+ * beyond the module bytes it must carry: TS and section headers,
+ * stuffing, DSI and DII.  BIOP (the objects' headers and directories)
+ * and compression are shown against the files' bytes.  PAT/PMT, null
+ * packets and the first screen's repetition are reported apart: they
+ * are chosen rates, not the cost of the format. */
 static void print_summary(const char *out, const oc_build_stats *st)
 {
     const oc_carousel_stats *c = &st->carousel;
-    double saved = c->biop_bytes
-        ? 100.0 * ((double)c->biop_bytes - (double)c->module_bytes) /
-              (double)c->biop_bytes
-        : 0.0;
+    double files = (double)c->payload_bytes, biop = (double)c->biop_bytes;
+    double mods = (double)c->module_bytes;
     printf("%s: %zu objects (%zu files, %zu folders, 1 gateway), "
            "%zu modules (%zu compressed, %zu for the first screen) in "
            "%zu DII%s, %llu blocks per cycle\n",
            out, c->objects, c->files, c->dirs, c->modules,
            c->compressed_modules, c->first_modules, c->diis,
            c->diis == 1 ? "" : "s", (unsigned long long)c->blocks);
-    printf("%s: payload %llu bytes in files, %llu in BIOP objects, "
-           "%llu in modules as sent (compression saved %.1f%%)\n",
+    printf("%s: payload %llu bytes in files, %llu in BIOP objects "
+           "(+%.1f%%), %llu in modules as sent (compression saved "
+           "%.1f%%)\n",
            out, (unsigned long long)c->payload_bytes,
-           (unsigned long long)c->biop_bytes,
-           (unsigned long long)c->module_bytes, saved);
-    /* One cycle of the carousel PID against the module bytes it must
-     * carry: TS and section headers, stuffing, DSI and DII.  PAT/PMT,
-     * null packets and the repetition of the first screen are reported
-     * apart, being chosen rates rather than cost of the format. */
+           (unsigned long long)c->biop_bytes, percent(biop - files, files),
+           (unsigned long long)c->module_bytes, percent(biop - mods, biop));
     uint64_t car_pkts = st->cycle_packets - st->cycle_null_packets -
                         st->cycle_psi_packets - st->repeat_packets;
-    double overhead = c->module_bytes
-        ? 100.0 * ((double)car_pkts * OC_TS_PACKET -
-                   (double)c->module_bytes) / (double)c->module_bytes
-        : 0.0;
-    printf("%s: %u cycles, %llu bytes on air (%llu packets, %llu null); "
-           "per cycle: overhead %.1f%% over the module bytes, PAT/PMT %llu "
-           "bytes, first-screen repetition %llu bytes (%u groups)\n",
-           out, st->cycles, (unsigned long long)st->bytes_on_air,
-           (unsigned long long)st->packets,
-           (unsigned long long)st->null_packets, overhead,
+    double car = (double)car_pkts * OC_TS_PACKET;
+    printf("%s: per cycle: %.0f bytes on the carousel PID, overhead "
+           "%.1f%% over the module bytes (TS and section headers, "
+           "stuffing, DSI, DII), %+.1f%% against the files (BIOP and "
+           "compression included); apart: PAT/PMT %llu bytes, first-screen "
+           "repetition %llu bytes (%u groups), %llu null packets\n",
+           out, car, percent(car - mods, mods), percent(car - files, files),
            (unsigned long long)(st->cycle_psi_packets * OC_TS_PACKET),
            (unsigned long long)(st->repeat_packets * OC_TS_PACKET),
-           st->groups_per_cycle);
+           st->groups_per_cycle,
+           (unsigned long long)st->cycle_null_packets);
+    printf("%s: %u cycles, %llu bytes on air (%llu packets, %llu null)\n",
+           out, st->cycles, (unsigned long long)st->bytes_on_air,
+           (unsigned long long)st->packets,
+           (unsigned long long)st->null_packets);
     if (st->rate)
         printf("%s: at %llu bit/s: cycle %.3f s, worst-case first screen "
                "%.3f s, PAT/PMT every %.0f ms\n",
@@ -504,69 +572,108 @@ static char *with_suffix(const char *s, const char *suf)
 }
 
 /* The whole of build and update: tree in, OUT.ts and OUT.ts.state out,
- * or nothing.  The stream goes to OUT.ts.tmp, the state is written
- * (atomically) next, and only then is the stream renamed into place. */
+ * or nothing.  The stream goes to OUT.ts.tmp and the state to
+ * OUT.ts.state.tmp, both flushed to disk; only then are they renamed
+ * into place, the stream first, so that a failure at any point before
+ * leaves the old stream and state (or none) as they were. */
 static int write_outputs(const build_args *b, const oc_tree *t,
                          oc_build_config *cfg, int raw)
 {
     char *tmp = with_suffix(b->out, ".tmp");
     char *state = with_suffix(b->out, ".state");
-    if (!tmp || !state) {
-        free(tmp);
-        free(state);
-        fprintf(stderr, PROG ": %s\n", oc_strerror(OC_ENOMEM));
-        return EXIT_BUILD;
-    }
+    char *state_tmp = with_suffix(b->out, ".state.tmp");
     char **first = NULL;
     size_t n_first = 0;
+    oc_state s;
+    memset(&s, 0, sizeof s);
+    int rc = EXIT_BUILD;
+    if (!tmp || !state || !state_tmp) {
+        fprintf(stderr, PROG ": %s\n", oc_strerror(OC_ENOMEM));
+        goto out;
+    }
+    if (is_folder(b->out) || is_folder(state)) {
+        fprintf(stderr, PROG ": %s: is a folder, not a file to write; "
+                "nothing written\n", is_folder(b->out) ? b->out : state);
+        goto out;
+    }
     oc_err e = raw ? OC_OK : oc_content_first_screen(t, &first, &n_first);
+    if (e) {
+        fprintf(stderr, PROG ": %s: not built: %s\n", b->dir, oc_strerror(e));
+        goto out;
+    }
     cfg->first_paths = (const char *const *)first;
     cfg->n_first = n_first;
     progress_bar pb = { b->progress || isatty(2), -1, NULL };
     cfg->progress = show_progress;
     cfg->progress_ud = &pb;
-    FILE *f = e ? NULL : fopen(tmp, "wb");
-    if (!e && !f) {
-        fprintf(stderr, PROG ": %s: %s\n", tmp, strerror(errno));
-        e = OC_EIO;
+    tmp_stream = tmp;
+    tmp_state = state_tmp;
+    catch_build_signals();
+    stream_out so = { fopen(tmp, "wb"), 0 };
+    if (!so.f) {
+        fprintf(stderr, PROG ": %s: cannot be written (%s: %s); nothing "
+                "written\n", b->out, tmp, strerror(errno));
+        goto out;
     }
     oc_build_stats st;
-    oc_state s;
-    memset(&s, 0, sizeof s);
-    char why[512] = "";
-    if (f) {
-        e = oc_build_layout(t, cfg, file_sink, f, &st, &s.layout);
-        int close_failed = fclose(f) != 0;
-        if (!e && close_failed)
-            e = OC_EIO;
-        if (pb.on && pb.stage)
-            fputc('\n', stderr);
+    e = oc_build_layout(t, cfg, file_sink, &so, &st, &s.layout);
+    int err = stream_close(&so);
+    if (pb.on && pb.stage)
+        fputc('\n', stderr);
+    if (err) {
+        fprintf(stderr, PROG ": %s: not written (%s: %s); nothing "
+                "changed\n", b->out, tmp, strerror(err));
+        goto out;
     }
-    if (!e) {
-        s.cfg = *cfg;
-        s.raw = raw;
-        e = oc_state_write(&s, state, why, sizeof why);
-    }
-    if (!e && rename(tmp, b->out) != 0) {
-        snprintf(why, sizeof why, "%s: %s", b->out, strerror(errno));
-        e = OC_EIO;
-    }
-    int rc = 0;
     if (e) {
-        remove(tmp);
-        if (why[0])
-            fprintf(stderr, PROG ": %s\n", why);
-        fprintf(stderr, PROG ": %s: not built: %s\n", b->dir,
-                oc_strerror(e));
-        rc = EXIT_BUILD;
-    } else {
-        print_summary(b->out, &st);
-        printf("%s: state for updates in %s\n", b->out, state);
+        fprintf(stderr, PROG ": %s: not built: %s; nothing written\n",
+                b->dir, oc_strerror(e));
+        goto out;
     }
+    /* --duration asks for whole cycles within that time: one cycle must
+     * fit, or the carousel is too big for the bitrate. */
+    if (cfg->duration_s && st.cycle_seconds > (double)cfg->duration_s) {
+        fprintf(stderr, PROG ": --duration %u: the bitrate is too low for "
+                "the carousel: one cycle lasts %.1f s at %llu bit/s (raise "
+                "the bitrate or the duration); nothing written\n",
+                (unsigned)cfg->duration_s, st.cycle_seconds,
+                (unsigned long long)st.rate);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    char why[512] = "";
+    s.cfg = *cfg;
+    s.raw = raw;
+    if (oc_state_prepare(&s, state, why, sizeof why) != OC_OK) {
+        fprintf(stderr, PROG ": %s; nothing written\n", why);
+        goto out;
+    }
+    if (rename(tmp, b->out) != 0) {
+        fprintf(stderr, PROG ": %s: not written (%s); nothing changed\n",
+                b->out, strerror(errno));
+        goto out;
+    }
+    if (oc_state_commit(state, why, sizeof why) != OC_OK) {
+        /* The stream is in place but its state is not: an update from
+         * the old state would not match what is on air. */
+        fprintf(stderr, PROG ": %s\n" PROG ": %s is written but its state "
+                "is not: build again before any update\n", why, b->out);
+        goto out;
+    }
+    print_summary(b->out, &st);
+    printf("%s: state for updates in %s\n", b->out, state);
+    rc = 0;
+out:
+    if (rc && tmp)
+        unlink(tmp);
+    if (rc && state_tmp)
+        unlink(state_tmp);
+    tmp_stream = tmp_state = NULL;
     oc_layout_free(&s.layout);
     oc_content_paths_free(first, n_first);
     free(tmp);
     free(state);
+    free(state_tmp);
     return rc;
 }
 

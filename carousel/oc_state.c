@@ -21,20 +21,6 @@
 
 #define MAGIC "civictv-carousel-state 1"
 
-static oc_err whyf(char *why, size_t n, oc_err e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static oc_err whyf(char *why, size_t n, oc_err e, const char *fmt, ...)
-{
-    if (why && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return e;
-}
-
 void oc_state_free(oc_state *s)
 {
     if (!s)
@@ -126,24 +112,32 @@ static oc_err serialise(const oc_state *s, dvb_writer *w)
     return ok ? OC_OK : OC_ENOMEM;
 }
 
-oc_err oc_state_write(const oc_state *s, const char *path, char *why,
-                      size_t n)
+static char *tmp_name(const char *path)
+{
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 5);
+    if (tmp) {
+        memcpy(tmp, path, pl);
+        memcpy(tmp + pl, ".tmp", 5);
+    }
+    return tmp;
+}
+
+oc_err oc_state_prepare(const oc_state *s, const char *path, char *why,
+                        size_t n)
 {
     dvb_writer w;
     dvb_writer_init(&w, OC_STATE_MAX_BYTES);
     oc_err e = serialise(s, &w);
     if (e) {
         dvb_writer_free(&w);
-        return whyf(why, n, e, "%s: %s", path, oc_strerror(e));
+        return oc_errf(why, n, e, "%s: %s", path, oc_strerror(e));
     }
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 5);
+    char *tmp = tmp_name(path);
     if (!tmp) {
         dvb_writer_free(&w);
-        return whyf(why, n, OC_ENOMEM, "%s: out of memory", path);
+        return oc_errf(why, n, OC_ENOMEM, "%s: out of memory", path);
     }
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp", 5);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int err = fd < 0 ? errno : 0;
     size_t off = 0;
@@ -161,18 +155,46 @@ oc_err oc_state_write(const oc_state *s, const char *path, char *why,
         err = errno;
     if (fd >= 0 && close(fd) != 0 && !err)
         err = errno;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
     dvb_writer_free(&w);
     if (err) {
         unlink(tmp);
-        whyf(why, n, OC_EIO, "%s: not written (%s); the previous state, if "
-             "any, is kept", path, strerror(err));
+        oc_errf(why, n, OC_EIO, "%s: not written (%s); the previous state, "
+                "if any, is kept", path, strerror(err));
         free(tmp);
         return OC_EIO;
     }
     free(tmp);
     return OC_OK;
+}
+
+oc_err oc_state_commit(const char *path, char *why, size_t n)
+{
+    char *tmp = tmp_name(path);
+    if (!tmp)
+        return oc_errf(why, n, OC_ENOMEM, "%s: out of memory", path);
+    int err = rename(tmp, path) != 0 ? errno : 0;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    if (err)
+        return oc_errf(why, n, OC_EIO, "%s: not written (%s); the previous "
+                       "state, if any, is kept", path, strerror(err));
+    return OC_OK;
+}
+
+void oc_state_abandon(const char *path)
+{
+    char *tmp = tmp_name(path);
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+}
+
+oc_err oc_state_write(const oc_state *s, const char *path, char *why,
+                      size_t n)
+{
+    oc_err e = oc_state_prepare(s, path, why, n);
+    return e ? e : oc_state_commit(path, why, n);
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -250,8 +272,8 @@ enum {
 
 static oc_err bad_line(parser *p, const char *what)
 {
-    return whyf(p->why, p->why_n, OC_ESTATE, "%s: line %u: %s", p->name,
-                p->line, what);
+    return oc_errf(p->why, p->why_n, OC_ESTATE, "%s: line %u: %s", p->name,
+                   p->line, what);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -268,10 +290,10 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
     parser p = { name, why, why_n, 0 };
     /* The checksum line is the last; everything before it is covered. */
     if (len == 0 || text[len - 1] != '\n')
-        return whyf(why, why_n, OC_ESTATE,
-                    "%s: truncated (no final line break)", name);
+        return oc_errf(why, why_n, OC_ESTATE,
+                       "%s: truncated (no final line break)", name);
     if (memchr(text, '\0', len))
-        return whyf(why, why_n, OC_ESTATE, "%s: not a text file", name);
+        return oc_errf(why, why_n, OC_ESTATE, "%s: not a text file", name);
     size_t last = len - 1;
     while (last > 0 && text[last - 1] != '\n')
         last--;
@@ -279,18 +301,18 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
     char tail[32];
     size_t tl = len - last;
     if (tl >= sizeof tail)
-        return whyf(why, why_n, OC_ESTATE,
-                    "%s: damaged (no crc32 line at the end)", name);
+        return oc_errf(why, why_n, OC_ESTATE,
+                       "%s: damaged (no crc32 line at the end)", name);
     memcpy(tail, text + last, tl);
     tail[tl] = '\0';
     char extra;
     if (sscanf(tail, "crc32 %8lx%c", &want, &extra) != 2 || extra != '\n')
-        return whyf(why, why_n, OC_ESTATE,
-                    "%s: damaged (no crc32 line at the end)", name);
+        return oc_errf(why, why_n, OC_ESTATE,
+                       "%s: damaged (no crc32 line at the end)", name);
     if (crc32(0L, (const Bytef *)text, (uInt)last) != want)
-        return whyf(why, why_n, OC_ESTATE,
-                    "%s: damaged (checksum mismatch: the file was "
-                    "truncated or edited)", name);
+        return oc_errf(why, why_n, OC_ESTATE,
+                       "%s: damaged (checksum mismatch: the file was "
+                       "truncated or edited)", name);
 
     field f[F_COUNT] = {
         [F_PMT_PID] = { "pmt-pid", 0x10, 0x1FFE, 0, 0 },
@@ -458,14 +480,14 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
     free(line);
     for (size_t i = 0; !e && i < F_COUNT; i++)
         if (!f[i].seen)
-            e = whyf(why, why_n, OC_ESTATE, "%s: damaged (no \"%s\" line)",
-                     name, f[i].key);
+            e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (no \"%s\" line)",
+                        name, f[i].key);
     if (!e && !have_compress)
-        e = whyf(why, why_n, OC_ESTATE, "%s: damaged (no \"compress\" line)",
-                 name);
+        e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (no \"compress\" line)",
+                    name);
     if (!e && (l->n_objects == 0 || l->n_modules == 0))
-        e = whyf(why, why_n, OC_ESTATE, "%s: damaged (no modules or "
-                 "objects)", name);
+        e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (no modules or "
+                    "objects)", name);
     if (!e) {
         s->cfg.pmt_pid = (uint16_t)f[F_PMT_PID].v;
         s->cfg.pid = (uint16_t)f[F_PID].v;
@@ -485,8 +507,8 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
         l->next_key = (uint32_t)f[F_NEXTKEY].v;
         l->next_module = (uint32_t)f[F_NEXTMOD].v;
         if (s->cfg.pid == s->cfg.pmt_pid)
-            e = whyf(why, why_n, OC_ESTATE, "%s: damaged (pid equals "
-                     "pmt-pid)", name);
+            e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (pid equals "
+                        "pmt-pid)", name);
     }
     /* Cross-checks: every object in a listed module, keys and ids below
      * the next free ones, keys unique, the gateway present. */
@@ -497,25 +519,25 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
         for (size_t m = 0; m < l->n_modules && !found; m++)
             found = l->modules[m].id == o->module;
         if (!found || o->key >= l->next_key)
-            e = whyf(why, why_n, OC_ESTATE, "%s: damaged (object %" PRIu32
-                     " refers to an unknown module or key)", name, o->key);
+            e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (object %" PRIu32
+                        " refers to an unknown module or key)", name, o->key);
         have_root |= o->path[0] == '\0';
     }
     if (!e && (l->n_diis == 0 || l->dii_tids[0] != l->dii_tid))
-        e = whyf(why, why_n, OC_ESTATE, "%s: damaged (dii lines missing or "
-                 "not matching dii-tid)", name);
+        e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (dii lines missing or "
+                    "not matching dii-tid)", name);
     for (size_t m = 0; !e && m < l->n_modules; m++)
         if (l->modules[m].dii >= l->n_diis)
-            e = whyf(why, why_n, OC_ESTATE, "%s: damaged (module %u in "
-                     "DII %u, which is not listed)", name, l->modules[m].id,
-                     l->modules[m].dii);
+            e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (module %u in "
+                        "DII %u, which is not listed)", name, l->modules[m].id,
+                        l->modules[m].dii);
     for (size_t m = 0; !e && m < l->n_modules; m++)
         if (l->modules[m].id >= l->next_module)
-            e = whyf(why, why_n, OC_ESTATE, "%s: damaged (module %u not "
-                     "below next-module)", name, l->modules[m].id);
+            e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (module %u not "
+                        "below next-module)", name, l->modules[m].id);
     if (!e && !have_root)
-        e = whyf(why, why_n, OC_ESTATE, "%s: damaged (no ServiceGateway "
-                 "object \"/\")", name);
+        e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (no ServiceGateway "
+                    "object \"/\")", name);
     if (!e) {
         /* Unique keys: sort a copy. */
         uint32_t *k = malloc(l->n_objects * sizeof *k);
@@ -527,14 +549,14 @@ oc_err oc_state_parse(const char *name, const char *text, size_t len,
             qsort(k, l->n_objects, sizeof *k, cmp_u32);
             for (size_t i = 1; i < l->n_objects && !e; i++)
                 if (k[i] == k[i - 1])
-                    e = whyf(why, why_n, OC_ESTATE, "%s: damaged (object "
-                             "key %" PRIu32 " listed twice)", name, k[i]);
+                    e = oc_errf(why, why_n, OC_ESTATE, "%s: damaged (object "
+                                "key %" PRIu32 " listed twice)", name, k[i]);
             free(k);
         }
     }
     if (e) {
         if (e == OC_ENOMEM)
-            whyf(why, why_n, e, "%s: out of memory", name);
+            oc_errf(why, why_n, e, "%s: out of memory", name);
         oc_state_free(s);
     }
     return e;
@@ -545,7 +567,7 @@ oc_err oc_state_read(const char *path, oc_state *s, char *why, size_t n)
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return whyf(why, n, OC_EIO, "%s: %s", path, strerror(errno));
+        return oc_errf(why, n, OC_EIO, "%s: %s", path, strerror(errno));
     dvb_writer w;
     dvb_writer_init(&w, OC_STATE_MAX_BYTES);
     uint8_t buf[65536];
@@ -557,8 +579,8 @@ oc_err oc_state_read(const char *path, oc_state *s, char *why, size_t n)
     fclose(f);
     if (!ok || rerr) {
         dvb_writer_free(&w);
-        return whyf(why, n, rerr ? OC_EIO : OC_ESTATE, "%s: %s", path,
-                    rerr ? "read error" : "too large for a state file");
+        return oc_errf(why, n, rerr ? OC_EIO : OC_ESTATE, "%s: %s", path,
+                       rerr ? "read error" : "too large for a state file");
     }
     oc_err e = oc_state_parse(path, (const char *)w.p, w.len, s, why, n);
     dvb_writer_free(&w);

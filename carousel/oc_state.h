@@ -43,6 +43,16 @@ typedef struct {
 oc_err oc_state_write(const oc_state *s, const char *path, char *why,
                       size_t why_len);
 
+/* oc_state_write in two steps, for a caller that must replace two files
+ * together (the stream and its state): prepare writes and flushes
+ * PATH.tmp; commit renames it over PATH; abandon removes it.  Errors as
+ * oc_state_write's; after a failed prepare or commit no PATH.tmp is
+ * left. */
+oc_err oc_state_prepare(const oc_state *s, const char *path, char *why,
+                        size_t why_len);
+oc_err oc_state_commit(const char *path, char *why, size_t why_len);
+void oc_state_abandon(const char *path);
+
 /* Read and check.  OC_ESTATE with why naming the file, the line and what
  * is wrong; OC_EIO when it cannot be read.  Free with oc_state_free. */
 oc_err oc_state_read(const char *path, oc_state *s, char *why,

@@ -309,20 +309,34 @@ static void load_dir(load_ctx *c, char *fs, size_t fs_len, char *rel,
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            /* A folder read only in part is an error, not a smaller
+             * carousel. */
+            if (errno)
+                load_fail(c, rel_len ? rel : ".", strerror(errno), OC_EIO);
+            break;
+        }
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn)
+            if (!nn) {
+                load_fail(c, rel_len ? rel : ".", "out of memory",
+                          OC_ENOMEM);
                 break;
+            }
             names = nn;
             cap = ncap;
         }
         names[n] = strdup(de->d_name);
-        if (!names[n])
+        if (!names[n]) {
+            load_fail(c, rel_len ? rel : ".", "out of memory", OC_ENOMEM);
             break;
+        }
         n++;
     }
     closedir(d);

@@ -207,6 +207,141 @@ static void test_new_file(void **state)
     oc_tree_destroy(t2);
 }
 
+/* --- each kind of edit touches only its modules -------------------------- */
+
+/* What an update changes relative to make_tree(-1, 1, 0) plus an image:
+ * -1 / 0 where nothing. */
+typedef struct {
+    int edit;        /* page edited, same size */
+    int grow;        /* page edited, longer */
+    int removed;     /* page gone */
+    int renamed;     /* page moved to pages/renamed.json */
+    int added;       /* pages/zz-new.json added */
+    int img;         /* 1: image bytes changed, same size; 2: larger */
+} edits;
+
+static oc_tree *tree_with(const edits *e)
+{
+    oc_tree *t;
+    assert_int_equal(oc_tree_create(&t), OC_OK);
+    for (int i = 0; i < NPAGES; i++) {
+        char path[64], text[2048];
+        snprintf(path, sizeof path, "pages/p%02d.json", i);
+        if (i == e->removed)
+            continue;
+        page_text(text, sizeof text, i, i == e->edit || i == e->grow ? 2 : 1);
+        if (i == e->grow)
+            strcat(text, "   ");
+        if (i == e->renamed)
+            snprintf(path, sizeof path, "pages/renamed.json");
+        assert_int_equal(oc_tree_add_file(t, path, (const uint8_t *)text,
+                                          strlen(text)), OC_OK);
+    }
+    /* The manifest, root menu and added file as make_tree has them. */
+    oc_tree *base = make_tree(-1, 1, e->added);
+    static const char *const keep[] = { "manifest.json", "menus/root.json",
+                                        "pages/zz-new.json" };
+    for (size_t k = 0; k < 3; k++) {
+        const uint8_t *d;
+        size_t len;
+        if (oc_tree_lookup(base, keep[k], &d, &len) == 0)
+            assert_int_equal(oc_tree_add_file(t, keep[k], d, len), OC_OK);
+    }
+    oc_tree_destroy(base);
+    uint8_t img[3000];
+    for (size_t i = 0; i < sizeof img; i++)
+        img[i] = (uint8_t)(i * 131u + (e->img ? 7u : 0u));
+    assert_int_equal(oc_tree_add_file(t, "images/logo.png", img,
+                                      e->img == 2 ? sizeof img
+                                                  : sizeof img - 100),
+                     OC_OK);
+    return t;
+}
+
+static uint16_t module_of(const oc_layout *l, const char *path)
+{
+    for (size_t i = 0; i < l->n_objects; i++)
+        if (!strcmp(l->objects[i].path, path))
+            return l->objects[i].module;
+    fail_msg("%s not in the layout", path);
+    return 0;
+}
+
+/* Update with e; the modules that changed must be exactly those holding
+ * the paths touched (the folders whose bindings changed included), plus
+ * n_new new modules. */
+static void check_edit(const edits *e, const char *const *touched,
+                       size_t n_touched, size_t n_new_want)
+{
+    edits none = { -1, -1, -1, -1, 0, 0 };
+    oc_tree *t1 = tree_with(&none), *t2 = tree_with(e);
+    oc_carousel_config cc;
+    config(&cc, NULL);
+    oc_carousel *c1, *c2;
+    assert_int_equal(oc_carousel_create(t1, &cc, &c1), OC_OK);
+    oc_layout l1;
+    assert_int_equal(oc_carousel_layout(c1, &l1), OC_OK);
+    config(&cc, &l1);
+    assert_int_equal(oc_carousel_create(t2, &cc, &c2), OC_OK);
+    uint16_t want[8];
+    for (size_t k = 0; k < n_touched; k++)
+        want[k] = module_of(&l1, touched[k]);
+    size_t n_new = 0;
+    for (size_t j = 0; j < oc_carousel_module_count(c2); j++) {
+        oc_module_info m2;
+        oc_carousel_module(c2, j, &m2);
+        int old = 0;
+        for (size_t i = 0; i < l1.n_modules; i++)
+            old |= l1.modules[i].id == m2.moduleId;
+        if (!old) {
+            n_new++;
+            continue;
+        }
+        int expected = 0;
+        for (size_t k = 0; k < n_touched; k++)
+            expected |= want[k] == m2.moduleId;
+        if (expected != (int)m2.changed)
+            fail_msg("module %u: changed %d, expected %d", m2.moduleId,
+                     (int)m2.changed, expected);
+    }
+    assert_int_equal(n_new, n_new_want);
+    assert_int_equal(oc_carousel_changed(c2), n_touched + n_new_want > 0);
+    oc_layout_free(&l1);
+    oc_carousel_destroy(c1);
+    oc_carousel_destroy(c2);
+    oc_tree_destroy(t1);
+    oc_tree_destroy(t2);
+}
+
+static void test_each_edit(void **state)
+{
+    (void)state;
+    const edits nothing = { -1, -1, -1, -1, 0, 0 };
+    check_edit(&nothing, NULL, 0, 0);
+    edits e = nothing;
+    e.edit = 7;                 /* same size: the page's module only */
+    check_edit(&e, (const char *const[]){ "pages/p07.json" }, 1, 0);
+    e = nothing;
+    e.grow = 7;                 /* the folder's binding holds the size */
+    check_edit(&e, (const char *const[]){ "pages/p07.json", "pages" }, 2, 0);
+    e = nothing;
+    e.img = 1;
+    check_edit(&e, (const char *const[]){ "images/logo.png" }, 1, 0);
+    e = nothing;
+    e.img = 2;
+    check_edit(&e, (const char *const[]){ "images/logo.png", "images" }, 2,
+               0);
+    e = nothing;
+    e.removed = 20;             /* its module loses it; the folder too */
+    check_edit(&e, (const char *const[]){ "pages/p20.json", "pages" }, 2, 0);
+    e = nothing;
+    e.renamed = 3;              /* gone from its module, new in a new one */
+    check_edit(&e, (const char *const[]){ "pages/p03.json", "pages" }, 2, 1);
+    e = nothing;
+    e.added = 1;
+    check_edit(&e, (const char *const[]){ "pages" }, 1, 1);
+}
+
 /* --- through the receiver ---------------------------------------------- */
 
 typedef struct {
@@ -478,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_one_page_one_module),
         cmocka_unit_test(test_no_change),
         cmocka_unit_test(test_new_file),
+        cmocka_unit_test(test_each_edit),
         cmocka_unit_test(test_receiver_follows_update),
         cmocka_unit_test(test_state_round_trip),
         cmocka_unit_test(test_state_damage),
