@@ -13,6 +13,8 @@
 
 #define BO_MAX_TENANTS 256
 
+struct bo_idem_hold;
+
 struct bo_app {
     bo_store *store;
     bo_config cfg;
@@ -24,6 +26,10 @@ struct bo_app {
         long count;
     } rl[BO_MAX_TENANTS];
     int nrl;
+    /* Idempotency-Keys this process is running a request for (bo_api.c):
+     * a second request with one of them gets its 409 here. */
+    pthread_mutex_t idem_mu;
+    struct bo_idem_hold *idem_held;
 };
 
 /* Who is calling: resolved from the bearer credential. */
@@ -56,11 +62,17 @@ int bo_rate_check(bo_app *app, const bo_auth *a, bo_resp *r);
 cJSON *bo_json_body(const bo_req *req, const char *const *allowed, bo_resp *r);
 
 /* A creating operation: runs inside a write transaction, fills r.  A 2xx
- * answer commits, anything else rolls back. */
+ * answer keeps its changes, anything else rolls them back.  It runs as a
+ * group-commit job (bo_store_write), possibly on the store's writer thread
+ * and possibly more than once (r is emptied before each run): it must use
+ * only its arguments (req's method, path and body, not its header or query
+ * lookups) and stop at the first failed statement. */
 typedef void (*bo_create_fn)(bo_app *app, const bo_auth *a, const bo_req *req,
                              void *arg, bo_db *db, bo_resp *r);
 /* Runs fn under the request's Idempotency-Key (if any) so that a retry
- * replays the stored answer byte for byte. */
+ * replays the stored answer byte for byte; the claim of the key, fn's
+ * changes and the stored answer commit together, and r is left as fn
+ * answered only once that commit has returned (a 503 otherwise). */
 void bo_idempotent(bo_app *app, const bo_auth *a, const bo_req *req,
                    bo_create_fn fn, void *arg, bo_resp *r);
 

@@ -135,26 +135,25 @@ static void do_create(bo_app *app, const bo_auth *a, const bo_req *req, void *ar
     snprintf(amount, sizeof amount, "%lld", c->amount);
     snprintf(now, sizeof now, "%lld", (long long)bo_now());
     bo_store_err e = BO_STORE_ECONSTRAINT;
+    bo_rows *rows = NULL;
     for (int tries = 0; tries < 8 && e == BO_STORE_ECONSTRAINT; tries++) {
         bo_random_string(SHORT_ALPHABET, SHORT_LEN, shortc);
         const char *p[8] = { id, a->tenant, amount, c->reference, c->description,
                              c->language, shortc, now };
         /* ON CONFLICT DO NOTHING keeps a short-code collision from aborting
-         * the transaction (PostgreSQL would): no row back means try again. */
-        bo_rows *rows = NULL;
+         * the transaction (PostgreSQL would): no row back means try again.
+         * The row comes back as stored, for the answer. */
+        bo_rows_free(rows);
+        rows = NULL;
         e = bo_db_exec(db, "INSERT INTO payments (id, tenant_id, amount, reference, "
                            "description, language, state, short_code, created, updated) "
                            "VALUES ($1, $2, $3, $4, $5, $6, 'created', $7, $8, $8) "
-                           "ON CONFLICT DO NOTHING RETURNING id", 8, p, &rows);
+                           "ON CONFLICT DO NOTHING RETURNING " PAY_COLS, 8, p, &rows);
         if (e == BO_STORE_OK && (!rows || rows->nrows == 0))
             e = BO_STORE_ECONSTRAINT;
-        bo_rows_free(rows);
     }
     if (e == BO_STORE_OK)
         e = bo_audit(db, a, "payment.create", id);
-    bo_rows *rows = NULL;
-    if (e == BO_STORE_OK)
-        e = load(db, a->tenant, id, &rows);
     if (e != BO_STORE_OK || !rows || rows->nrows != 1) {
         bo_rows_free(rows);
         bo_store_problem(r, e == BO_STORE_OK ? BO_STORE_ESQL : e);

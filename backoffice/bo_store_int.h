@@ -16,6 +16,18 @@ typedef struct bo_engine {
     bo_store_err (*exec)(void *conn, const char *sql, int n,
                          const char *const *params, bo_rows **out,
                          char *err, size_t errlen);
+    /* Optional (NULL: the store runs the statements one by one): st[0..n)
+     * in one round trip, stopping at the first failure (its index in
+     * *failed), together with any held statements, which run first. */
+    bo_store_err (*exec_many)(void *conn, const bo_stmt *st, int n, int *failed,
+                              char *err, size_t errlen);
+    /* Optional (NULL: run at once): holds a statement (copying its text
+     * and parameters) to send before the next one; "BEGIN" held first opens
+     * the transaction.  discard() forgets the held ones (a rollback) and
+     * returns 1 when the transaction's BEGIN was among them, so that there
+     * is nothing on the server to roll back. */
+    bo_store_err (*hold)(void *conn, const char *sql, int n, const char *const *params);
+    int (*discard)(void *conn);
     const char *begin_read;
     const char *begin_write;
     /* Run inside the migration transaction before reading the schema
@@ -25,6 +37,16 @@ typedef struct bo_engine {
      * per file; threads waiting on it in SQLite's busy handler sleep in
      * growing steps, so queueing them on a mutex is much faster. */
     int serialize_writes;
+    /* 1 when the connection is inside a transaction (a failed statement
+     * may have ended it: SQLite rolls back on a full disk, a lost
+     * PostgreSQL connection is reset). */
+    int (*in_txn)(void *conn);
+    /* bo_db_try_lock(): a statement taking the transaction-scoped lock $1
+     * (a 64-bit integer) without waiting and answering one row, true or
+     * false; NULL when one write transaction at a time runs anyway. */
+    const char *try_lock;
+    /* The default of bo_store_cfg.group_commit for this engine. */
+    int group_commit;
 } bo_engine;
 
 extern const bo_engine bo_engine_sqlite;

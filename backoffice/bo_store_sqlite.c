@@ -192,6 +192,11 @@ static bo_store_err sq_exec(void *conn, const char *sql, int n,
     return BO_STORE_OK;
 }
 
+static int sq_in_txn(void *conn)
+{
+    return !sqlite3_get_autocommit(((sq_conn *)conn)->db);
+}
+
 const bo_engine bo_engine_sqlite = {
     .name = "sqlite",
     .connect = sq_connect,
@@ -201,4 +206,7 @@ const bo_engine bo_engine_sqlite = {
     .begin_write = "BEGIN IMMEDIATE",
     .migration_lock = NULL,
     .serialize_writes = 1,
+    .in_txn = sq_in_txn,
+    .try_lock = NULL,
+    .group_commit = 1,
 };
