@@ -21,6 +21,7 @@ typedef struct bo_req {
     const char *(*header)(void *t, const char *name);
     const char *(*query)(void *t, const char *name);
     void *t;
+    const char *client;         /* the peer's address as text ("" unknown) */
 } bo_req;
 
 typedef struct bo_resp {

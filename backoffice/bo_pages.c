@@ -19,6 +19,10 @@
  *   POST /device               approve or deny; approval signs in a sandbox
  *                              person (a real service hands over to the
  *                              national sign-in here)
+ * Wrong codes are limited per client address (section 5.1: brute force):
+ * after DEVICE_ATTEMPTS in a DEVICE_WINDOW-second window the page answers
+ * 429 with Retry-After and tries no code, not even a right one.  The count
+ * is a rate_counters row, shared by servers on one PostgreSQL database.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,10 @@
 #include "backoffice/bo_api_int.h"
 #include "backoffice/bo_oauth.h"
 #include "backoffice/bo_parse.h"
+#include "backoffice/bo_ratelimit.h"
+
+#define DEVICE_ATTEMPTS 10
+#define DEVICE_WINDOW 600
 
 enum { EN, CY };
 
@@ -35,7 +43,7 @@ typedef enum {
     T_NAME, T_CVC, T_PAY_NOW, T_CANCEL, T_SUCCESS, T_DECLINED, T_EXPIRED,
     T_BAD_CVC, T_PROC_ERROR, T_CANCELLED, T_BACK_TO_TV, T_NOT_FOUND,
     T_NOT_TEST_CARD, T_OTHER_LANG, T_SIGNIN_TITLE, T_ENTER_CODE, T_CODE,
-    T_APPROVE, T_DENY, T_SIGNED_IN, T_BAD_CODE, T_DENIED, T_ALREADY, T_COUNT
+    T_APPROVE, T_DENY, T_SIGNED_IN, T_BAD_CODE, T_DENIED, T_ALREADY, T_TOO_MANY, T_COUNT
 } text_id;
 
 static const char *const texts[T_COUNT][2] = {
@@ -74,6 +82,10 @@ static const char *const texts[T_COUNT][2] = {
     [T_DENIED] = { "Sign-in refused. Your TV stays signed out.",
                    "Gwrthodwyd mewngofnodi. Mae eich teledu yn aros wedi allgofnodi." },
     [T_ALREADY] = { "This payment is finished.", "Mae'r taliad hwn wedi gorffen." },
+    [T_TOO_MANY] = { "Too many wrong codes have been tried from here. Wait a few minutes, "
+                     "then try again.",
+                     "Mae gormod o godau anghywir wedi cael eu rhoi o'r fan hon. Arhoswch ychydig "
+                     "funudau, yna rhowch gynnig arall arni." },
 };
 
 static const char *tx(int lang, text_id t)
@@ -448,9 +460,23 @@ void bo_pages_device(bo_app *app, const bo_req *req, bo_resp *r)
     int approve = action && strcmp(action, "approve") == 0;
     int deny = action && strcmp(action, "deny") == 0;
     bo_device_result res = BO_DEVICE_BAD_CODE;
-    bo_store_err e = BO_STORE_OK;
-    if (code && (approve || deny))
+    char bucket[80];
+    snprintf(bucket, sizeof bucket, "device:%s", req->client && req->client[0] ? req->client : "?");
+    int64_t now = bo_now(), win = now - now % DEVICE_WINDOW;
+    long wrong = 0;
+    bo_store_err e = bo_counter_get(app->store, bucket, win, &wrong);
+    if (e == BO_STORE_OK && wrong >= DEVICE_ATTEMPTS) {
+        bo_form_free(&form);
+        device_form(&b, lang, NULL, T_TOO_MANY);
+        bo_html(r, 429, &b);
+        r->retry_after = (int)(win + DEVICE_WINDOW - now);
+        return;
+    }
+    if (e == BO_STORE_OK && code && (approve || deny)) {
         e = bo_device_decide(app, code, approve, &res);
+        if (e == BO_STORE_OK && res == BO_DEVICE_BAD_CODE)
+            e = bo_counter_hit(app->store, bucket, win, &wrong);
+    }
     bo_form_free(&form);
     if (e != BO_STORE_OK) {
         bo_store_problem(r, e);

@@ -72,5 +72,13 @@ static const char *const m1[] = {
     NULL
 };
 
-const char *const *const bo_migrations[] = { m1 };
+/* Rate limit counters (bo_ratelimit.c): hits of a bucket ("tenant:ID",
+ * "device:ADDRESS") in the window that starts at win_start. */
+static const char *const m2[] = {
+    "CREATE TABLE rate_counters (bucket TEXT NOT NULL, win_start BIGINT NOT NULL, "
+    " hits BIGINT NOT NULL, PRIMARY KEY (bucket, win_start))",
+    NULL
+};
+
+const char *const *const bo_migrations[] = { m1, m2 };
 const int bo_migration_count = (int)(sizeof bo_migrations / sizeof bo_migrations[0]);

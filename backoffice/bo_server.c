@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ void bo_config_defaults(bo_config *c)
     c->threads = 4;
     c->max_body = 64 * 1024;
     c->timeout = 15;
+    c->request_timeout = 30;
     c->grace = 30;
     c->device_interval = 5;
     c->idem_lease = 60;
@@ -94,6 +97,16 @@ int bo_config_set(bo_config *c, const char *key, const char *v,
         c->timeout = (int)n;
         return 0;
     }
+    if (strcmp(key, "request_timeout") == 0) {
+        if (set_int(&n, v, 1, 3600, key, err, errlen)) return -1;
+        c->request_timeout = (int)n;
+        return 0;
+    }
+    if (strcmp(key, "per_ip_limit") == 0) {
+        if (set_int(&n, v, 0, 65535, key, err, errlen)) return -1;
+        c->per_ip_limit = (int)n;
+        return 0;
+    }
     if (strcmp(key, "grace") == 0) {
         if (set_int(&n, v, 0, 3600, key, err, errlen)) return -1;
         c->grace = (int)n;
@@ -107,16 +120,6 @@ int bo_config_set(bo_config *c, const char *key, const char *v,
     if (strcmp(key, "idem_lease") == 0) {
         if (set_int(&n, v, 1, 86400, key, err, errlen)) return -1;
         c->idem_lease = (int)n;
-        return 0;
-    }
-    if (strcmp(key, "group_commit") == 0) {
-        if (strcmp(v, "on") == 0) c->group_commit = 1;
-        else if (strcmp(v, "off") == 0) c->group_commit = -1;
-        else if (strcmp(v, "auto") == 0) c->group_commit = 0;
-        else {
-            snprintf(err, errlen, "group_commit: must be on, off or auto");
-            return -1;
-        }
         return 0;
     }
     if (strcmp(key, "sqlite_max_pages") == 0) {
@@ -179,6 +182,25 @@ int bo_config_load(bo_config *c, const char *path, char *err, size_t errlen)
 
 /* ---- the server ---- */
 
+/* One open connection, for the request deadline.  libmicrohttpd's
+ * MHD_OPTION_CONNECTION_TIMEOUT counts only idleness, so a client sending a
+ * byte a second would keep a connection (and with many, every connection
+ * slot) forever.  A request must therefore arrive whole within
+ * request_timeout of the connection's start or of its previous answer: the
+ * watchdog thread shuts the socket down under a connection still sending
+ * its headers or body after that; libmicrohttpd then reads end-of-file and
+ * closes it.  (A 408 answer is not possible there: libmicrohttpd 0.9 takes
+ * a response only right after the headers or once the body is in.) */
+enum { PH_HEAD, PH_BODY, PH_DONE };
+
+typedef struct conn_track {
+    struct conn_track *prev, *next;
+    MHD_socket fd;
+    int64_t since_ms;           /* when the current request's clock started */
+    int phase;                  /* PH_HEAD, PH_BODY or PH_DONE (answering) */
+    int cut;                    /* the watchdog has shut it down */
+} conn_track;
+
 struct bo_server {
     bo_config cfg;
     struct MHD_Daemon *d;
@@ -189,6 +211,13 @@ struct bo_server {
     char base_url[256];
     pthread_mutex_t mu;
     int active;                 /* requests between first byte and completion */
+    /* Open connections (under mu) and the watchdog that enforces
+     * request_timeout on them. */
+    conn_track *conns;
+    pthread_t watchdog;
+    int watchdog_on;
+    int stopping;               /* under mu: the watchdog ends */
+    pthread_cond_t wake;
 };
 
 typedef struct {
@@ -197,6 +226,110 @@ typedef struct {
     int too_big;
     int answered;
 } req_ctx;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static conn_track *track_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Moves the request on c to a phase; PH_HEAD starts the clock of the
+ * connection's next request. */
+static void track_set(bo_server *s, struct MHD_Connection *c, int phase)
+{
+    conn_track *t = track_of(c);
+    if (!t)
+        return;
+    pthread_mutex_lock(&s->mu);
+    t->phase = phase;
+    if (phase == PH_HEAD)
+        t->since_ms = now_ms();
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Whether the request on c has run past its deadline. */
+static int track_late(bo_server *s, struct MHD_Connection *c)
+{
+    conn_track *t = track_of(c);
+    if (!t)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    int late = now_ms() - t->since_ms > (int64_t)s->cfg.request_timeout * 1000;
+    pthread_mutex_unlock(&s->mu);
+    return late;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    bo_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_track *t = ci ? calloc(1, sizeof *t) : NULL;
+        if (!t)
+            return; /* untracked: only the idle timeout applies */
+        t->fd = ci->connect_fd;
+        t->since_ms = now_ms();
+        t->phase = PH_HEAD;
+        pthread_mutex_lock(&s->mu);
+        t->next = s->conns;
+        if (s->conns)
+            s->conns->prev = t;
+        s->conns = t;
+        pthread_mutex_unlock(&s->mu);
+        *socket_context = t;
+        return;
+    }
+    /* Closed.  libmicrohttpd tells before it closes the socket, so while an
+     * entry is in the list its fd is still this connection's. */
+    conn_track *t = *socket_context;
+    if (!t)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        s->conns = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&s->mu);
+    free(t);
+    *socket_context = NULL;
+}
+
+static void *watchdog_main(void *arg)
+{
+    bo_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        int64_t now = now_ms(), limit = (int64_t)s->cfg.request_timeout * 1000;
+        for (conn_track *t = s->conns; t; t = t->next)
+            if (t->phase != PH_DONE && !t->cut && now - t->since_ms > limit) {
+                /* Not close(): the fd stays libmicrohttpd's to close. */
+                shutdown(t->fd, SHUT_RDWR);
+                t->cut = 1;
+            }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 200 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->wake, &s->mu, &ts);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
 
 static const char *hdr_lookup(void *t, const char *name)
 {
@@ -287,8 +420,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         if (cl && (bo_parse_i64(cl, 0, INT64_MAX, &n) != 0 || (uint64_t)n > s->cfg.max_body)) {
             rc->too_big = 1;
             rc->answered = 1;
+            track_set(s, c, PH_DONE);
             return too_large(c, s->cfg.max_body);
         }
+        track_set(s, c, PH_BODY);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -296,12 +431,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         *upload_size = 0;
         if (rc->too_big)
             return MHD_YES;
+        if (track_late(s, c))
+            return MHD_NO; /* a body dribbling in past the deadline: close */
         if (rc->len + n > s->cfg.max_body) {
             /* A chunked body that grew over the ceiling. */
             rc->too_big = 1;
             rc->answered = 1;
             free(rc->body);
             rc->body = NULL;
+            track_set(s, c, PH_DONE);
             return too_large(c, s->cfg.max_body);
         }
         if (rc->len + n + 1 > rc->cap) {
@@ -322,10 +460,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     if (rc->answered)
         return MHD_YES;
     rc->answered = 1;
+    track_set(s, c, PH_DONE);
+    char client[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+                  client, sizeof client);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+                  client, sizeof client);
     bo_req req = {
         .method = method, .path = url,
         .body = rc->body ? rc->body : "", .body_len = rc->len,
-        .header = hdr_lookup, .query = query_lookup, .t = c,
+        .header = hdr_lookup, .query = query_lookup, .t = c, .client = client,
     };
     bo_resp resp;
     memset(&resp, 0, sizeof resp);
@@ -337,9 +485,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     bo_server *s = cls;
+    /* The next request on this connection has its own deadline. */
+    track_set(s, c, PH_HEAD);
     req_ctx *rc = *con_cls;
     if (!rc)
         return;
@@ -376,6 +525,18 @@ static int is_loopback(const char *addr)
            strcmp(addr, "localhost") == 0;
 }
 
+static void watchdog_stop(bo_server *s)
+{
+    if (!s->watchdog_on)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->watchdog, NULL);
+    s->watchdog_on = 0;
+}
+
 int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -386,6 +547,11 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
     }
     s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
     int tls = cfg->cert[0] || cfg->key[0];
     if (tls && !(cfg->cert[0] && cfg->key[0])) {
         snprintf(err, errlen, "cert and key: give both for HTTPS, or neither");
@@ -422,8 +588,7 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
 
     bo_store_cfg sc = { .spec = cfg->database,
                         .pool_size = cfg->db_pool > 0 ? cfg->db_pool : cfg->threads + 2,
-                        .sqlite_max_pages = cfg->sqlite_max_pages,
-                        .group_commit = cfg->group_commit };
+                        .sqlite_max_pages = cfg->sqlite_max_pages };
     if (bo_store_open(&sc, &s->store, err, errlen) != BO_STORE_OK)
         goto fail;
     if (cfg->seed && bo_seed_sample(s->store) != BO_STORE_OK) {
@@ -436,6 +601,15 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
         { MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key },
         { MHD_OPTION_END, 0, NULL },
     };
+    struct MHD_OptionItem ip_opts[] = {
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+        snprintf(err, errlen, "cannot start a thread");
+        goto fail;
+    }
+    s->watchdog_on = 1;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
@@ -443,6 +617,8 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_ARRAY, cfg->per_ip_limit > 0 ? ip_opts : ip_opts + 1,
                             MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
                             MHD_OPTION_END);
     if (!s->d) {
@@ -469,9 +645,11 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
 fail:
     if (s->d)
         MHD_stop_daemon(s->d);
+    watchdog_stop(s);
     bo_store_close(s->store);
     free(s->tls_cert);
     free(s->tls_key);
+    pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->mu);
     free(s);
     return -1;
@@ -505,10 +683,13 @@ void bo_server_stop(bo_server *s)
     MHD_stop_daemon(s->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    /* Every connection is closed now (and off the list). */
+    watchdog_stop(s);
     bo_app_destroy(s->app);
     bo_store_close(s->store);
     free(s->tls_cert);
     free(s->tls_key);
+    pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

@@ -7,8 +7,10 @@
  * deployment cannot run without TLS by mistake.
  *
  * Every request body has a ceiling (413 beyond it), idle connections time
- * out, and bo_server_stop() is graceful: it stops accepting, lets requests
- * already in flight finish and answer, then closes.
+ * out, a request must arrive whole within request_timeout (a client that
+ * sends a byte a second is cut off: libmicrohttpd's own timeout counts only
+ * idleness), and bo_server_stop() is graceful: it stops accepting, lets
+ * requests already in flight finish and answer, then closes.
  */
 #ifndef BO_SERVER_H
 #define BO_SERVER_H
@@ -26,6 +28,12 @@ typedef struct bo_config {
     int db_pool;            /* database connections; default threads + 2 */
     size_t max_body;        /* request body ceiling in bytes; default 64 KiB */
     int timeout;            /* idle connection timeout, seconds; default 15 */
+    int request_timeout;    /* seconds a client has to send a whole request
+                             * (headers and body) from its connection or its
+                             * previous answer; slower ones are closed;
+                             * default 30 */
+    int per_ip_limit;       /* connections at once from one address; 0:
+                             * no limit (the default, for proxies) */
     int grace;              /* seconds a stop waits for requests; default 30 */
     int seed;               /* 1: load the sample tenants on first start */
     long sqlite_max_pages;  /* SQLite file quota in pages; 0: none */
@@ -33,8 +41,6 @@ typedef struct bo_config {
     int idem_lease;         /* seconds before an in-flight Idempotency-Key
                              * claim of a crashed request may be taken
                              * over; default 60 */
-    int group_commit;       /* 1 on, -1 off, 0 the engine's default (on for
-                             * SQLite, off for PostgreSQL): bo_store.h */
 } bo_config;
 
 void bo_config_defaults(bo_config *c);

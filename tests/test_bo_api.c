@@ -24,8 +24,16 @@
 #include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backoffice/bo_server.h"
@@ -108,6 +116,7 @@ typedef struct {
     size_t body_len;             /* 0: strlen(body) */
     const char *base;            /* NULL: the main server */
     int expect100;               /* send Expect: 100-continue */
+    const char *from;            /* a source address (127.0.0.x), or NULL */
 } req_t;
 
 static long http(const req_t *q, res_t *r)
@@ -148,6 +157,8 @@ static long http(const req_t *q, res_t *r)
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (q->from)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, q->from);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -1378,6 +1389,489 @@ static void t_disk_full(void **state)
 }
 
 
+/* ---- slow clients, guessed codes, shared limits, a read-only or full disk ---- */
+
+/* A raw connection to a server's port. */
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* What a connection has had from the server so far: 0 nothing yet, 1 it
+ * was closed (or reset), 2 an answer began.  Keeps what it read in buf. */
+static int raw_state(int fd, char *buf, size_t cap, size_t *len)
+{
+    for (;;) {
+        ssize_t n = recv(fd, buf + *len, cap - 1 - *len, MSG_DONTWAIT);
+        if (n > 0) {
+            *len += (size_t)n;
+            buf[*len] = '\0';
+            if (*len + 1 >= cap)
+                return 2;
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            return *len ? 2 : 1;
+        return *len ? 2 : 0;
+    }
+}
+
+typedef struct {
+    int port, nslow;
+    int closed;                  /* slow connections cut off */
+    int answered_2xx;            /* slow connections that got a 2xx (wrong) */
+    double seconds;              /* until the last was cut off */
+} slow_run;
+
+/* Eight connections dribble a request header a byte a second, and one
+ * more a body after whole headers, until the server closes them (bounded
+ * at 40 s). */
+static void *slow_main(void *arg)
+{
+    slow_run *sr = arg;
+    enum { N = 9 };
+    int fd[N], state[N];
+    size_t sent[N], len[N];
+    char buf[N][512];
+    static const char head[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    static const char post[] = "POST /device HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                               "application/x-www-form-urlencoded\r\nContent-Length: 60\r\n\r\n";
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < N; i++) {
+        fd[i] = raw_connect(sr->port);
+        state[i] = 0;
+        sent[i] = len[i] = 0;
+        buf[i][0] = '\0';
+    }
+    /* The body dribbler sends its headers at once. */
+    assert_int_equal(send(fd[N - 1], post, strlen(post), MSG_NOSIGNAL), (ssize_t)strlen(post));
+    int open = N;
+    for (int tick = 0; tick < 40 && open > 0; tick++) {
+        for (int i = 0; i < N; i++) {
+            if (state[i])
+                continue;
+            char b = i == N - 1 ? 'x' : head[sent[i] % (sizeof head - 1)];
+            if (send(fd[i], &b, 1, MSG_NOSIGNAL) != 1) {
+                state[i] = 1;
+                open--;
+                continue;
+            }
+            sent[i]++;
+        }
+        sleep(1);
+        for (int i = 0; i < N; i++) {
+            if (state[i])
+                continue;
+            int st = raw_state(fd[i], buf[i], sizeof buf[i], &len[i]);
+            if (st == 2) {
+                /* Read the rest of the answer. */
+                for (int k = 0; k < 20 && raw_state(fd[i], buf[i], sizeof buf[i], &len[i]) == 2 &&
+                                strstr(buf[i], "}") == NULL; k++)
+                    usleep(50 * 1000);
+            }
+            if (st) {
+                state[i] = st;
+                open--;
+            }
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sr->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    for (int i = 0; i < N; i++) {
+        if (state[i])
+            sr->closed++;
+        if (strncmp(buf[i], "HTTP/1.1 2", 10) == 0)
+            sr->answered_2xx++;
+        close(fd[i]);
+    }
+    sr->nslow = N;
+    return NULL;
+}
+
+static void t_slow_clients(void **state)
+{
+    (void)state;
+    /* A server with two worker threads, a 3 s request deadline and a long
+     * idle timeout (which a byte a second never trips). */
+    bo_config c;
+    start_cfg(&c);
+    c.seed = 0;
+    c.threads = 2;
+    c.timeout = 60;
+    c.request_timeout = 3;
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    slow_run sr = { .port = bo_server_port(s2) };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, slow_main, &sr), 0);
+    /* Meanwhile, ordinary clients are served at once, again and again. */
+    for (int i = 0; i < 10; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        req_t q = { .method = "GET", .path = "/health", .base = bo_server_base_url(s2) };
+        res_t r;
+        assert_int_equal(http(&q, &r), 200);
+        res_free(&r);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        /* Generous: an answer is milliseconds; a starved pool would wait
+         * for the slow ones. */
+        assert_true(t1.tv_sec - t0.tv_sec < 3);
+        usleep(300 * 1000);
+    }
+    pthread_join(th, NULL);
+    /* Every slow one was cut off, after the deadline and well before the
+     * 40 s bound; none was answered as if its request had come whole. */
+    assert_int_equal(sr.closed, sr.nslow);
+    assert_int_equal(sr.answered_2xx, 0);
+    assert_true(sr.seconds >= 3 && sr.seconds < 30);
+    /* And the server still serves. */
+    req_t q = { .method = "GET", .path = "/health", .base = bo_server_base_url(s2) };
+    res_t r;
+    assert_int_equal(http(&q, &r), 200);
+    res_free(&r);
+    bo_server_stop(s2);
+}
+
+/* RFC 8628 section 5.1: wrong user codes on the /device page are limited
+ * per client address (10 in 10 minutes, then 429 with Retry-After, and
+ * not even a right code is tried); other addresses are not affected; an
+ * expired code is refused on the page and at the token endpoint. */
+static void t_device_guessing(void **state)
+{
+    (void)state;
+    res_t r;
+    assert_int_equal(post_form("/oauth/device_authorization", "client_id=northbury", &r), 200);
+    char *dc = json_str(&r, "device_code", NULL), *uc = json_str(&r, "user_code", NULL);
+    res_free(&r);
+    /* A guesser from 127.0.0.3 (the counters live in the database, so a
+     * source address of its own keeps this test apart from the others). */
+    req_t q = { .method = "POST", .path = "/device", .ctype = "application/x-www-form-urlencoded",
+                .from = "127.0.0.3" };
+    char form[96];
+    int limited = 0, wrong = 0;
+    for (int i = 0; i < 14; i++) {
+        snprintf(form, sizeof form, "user_code=BBBB-%04d&action=approve", 2000 + i);
+        for (char *p = form + 15; *p && *p != '&'; p++)
+            *p = "BCDFGHJKLM"[*p - '0'];
+        q.body = form;
+        http(&q, &r);
+        if (r.status == 429) {
+            limited++;
+            char v[16];
+            assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+            assert_true(atoi(v) > 0 && atoi(v) <= 600);
+            assert_non_null(strstr(r.body, "id=\"error\""));
+        } else {
+            assert_int_equal(r.status, 422);
+            wrong++;
+        }
+        res_free(&r);
+    }
+    assert_int_equal(wrong, 10);
+    assert_int_equal(limited, 4);
+    /* The right code from the guesser's address is not even tried... */
+    snprintf(form, sizeof form, "user_code=%s&action=approve", uc);
+    q.body = form;
+    assert_int_equal(http(&q, &r), 429);
+    res_free(&r);
+    char tform[256];
+    snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+             "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "authorization_pending");
+    res_free(&r);
+    /* ...while the viewer's phone, elsewhere, approves it. */
+    q.from = "127.0.0.4";
+    assert_int_equal(http(&q, &r), 200);
+    assert_non_null(strstr(r.body, "data-state=\"approved\""));
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 200);
+    res_free(&r);
+    /* Used: refused on the page and at the token endpoint. */
+    assert_int_equal(http(&q, &r), 422);
+    res_free(&r);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "invalid_grant");
+    res_free(&r);
+    free(dc);
+    free(uc);
+    /* Expired: refused on the page, expired_token at the token endpoint. */
+    assert_int_equal(post_form("/oauth/device_authorization", "client_id=northbury", &r), 200);
+    dc = json_str(&r, "device_code", NULL);
+    uc = json_str(&r, "user_code", NULL);
+    res_free(&r);
+    const char *p[1] = { uc };
+    fx("UPDATE device_codes SET expires = 1000 WHERE user_code = $1", 1, p);
+    snprintf(form, sizeof form, "user_code=%s&action=approve", uc);
+    q.from = "127.0.0.5";
+    assert_int_equal(http(&q, &r), 422);
+    assert_non_null(strstr(r.body, "expired"));
+    res_free(&r);
+    snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+             "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
+    assert_int_equal(post_form("/oauth/token", tform, &r), 400);
+    assert_json_eq(&r, "error", NULL, "expired_token");
+    res_free(&r);
+    free(dc);
+    free(uc);
+}
+
+/* Two servers on one PostgreSQL database share each tenant's limit and
+ * the /device attempt count. */
+static void t_rate_limit_shared(void **state)
+{
+    (void)state;
+    if (!g_is_pg)
+        skip(); /* SQLite counts in each process (docs/backoffice.md) */
+    const char *t[3] = { "duo", "Duo Town Council", "6" };
+    fx("INSERT INTO tenants (id, name, rate_per_minute) VALUES ($1, $2, $3)", 3, t);
+    char h[65];
+    bo_sha256_hex("tv-duo", 6, h);
+    const char *k[4] = { h, "duo", "tv", "test" };
+    fx("INSERT INTO api_keys (key_hash, tenant_id, role, label) VALUES ($1, $2, $3, $4)", 4, k);
+    bo_config c;
+    start_cfg(&c);
+    c.seed = 0;
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    const char *base[2] = { g_base, bo_server_base_url(s2) };
+    int ok = 0, done = 0;
+    for (int attempt = 0; attempt < 3 && !done; attempt++) {
+        /* Start just after a minute begins, so that the window holds. */
+        while (bo_now() % 60 > 45)
+            sleep(1);
+        int64_t win = bo_now() / 60;
+        ok = 0;
+        int refused_by[2] = { 0, 0 };
+        for (int i = 0; i < 12; i++) {
+            req_t q = { .method = "GET", .path = "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa",
+                        .auth = "tv-duo", .base = base[i % 2] };
+            res_t r;
+            http(&q, &r);
+            if (r.status == 429) {
+                refused_by[i % 2]++;
+                char v[16];
+                assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+                assert_string_equal(res_header(&r, "RateLimit-Remaining", v, sizeof v), "0");
+            } else {
+                assert_int_equal(r.status, 404);
+                ok++;
+            }
+            res_free(&r);
+        }
+        if (bo_now() / 60 != win)
+            continue; /* the minute turned: run it again */
+        done = 1;
+        assert_int_equal(ok, 6);
+        assert_true(refused_by[0] > 0 && refused_by[1] > 0);
+    }
+    assert_true(done);
+    /* Wrong user codes counted on one server are counted on the other. */
+    int limited = 0;
+    for (int i = 0; i < 12; i++) {
+        req_t q = { .method = "POST", .path = "/device", .base = base[i % 2],
+                    .ctype = "application/x-www-form-urlencoded", .from = "127.0.0.6",
+                    .body = "user_code=CCCC-CCCC&action=approve" };
+        res_t r;
+        http(&q, &r);
+        limited += r.status == 429;
+        res_free(&r);
+    }
+    assert_int_equal(limited, 2);
+    bo_server_stop(s2);
+}
+
+/* Sets or clears the immutable attribute (chattr +i): even root's writes
+ * through files already open fail, as on a read-only disk. */
+static int set_immutable(const char *path, int on)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int flags = 0, rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+    if (rc == 0) {
+        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+        rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+    }
+    close(fd);
+    return rc;
+}
+
+static char g_ro_db[160];
+
+static int teardown_readonly(void **state)
+{
+    (void)state;
+    char p[200];
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", g_ro_db, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+        (void)set_immutable(p, 0);
+    }
+    return 0;
+}
+
+static long create_on(const char *base, const char *idem, const char *ref, res_t *r)
+{
+    char body[200];
+    snprintf(body, sizeof body, "{\"amount\":500,\"reference\":\"%s\",\"description\":\"Disk test\"}",
+             ref);
+    req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
+                .idem = idem, .body = body, .base = base };
+    return http(&q, r);
+}
+
+/* The database turns read-only under a running server (its files made
+ * immutable): creations answer 503 problem+json with Retry-After and store
+ * nothing, reads go on, and once writable again the same Idempotency-Key
+ * creates exactly one payment. */
+static void t_disk_readonly(void **state)
+{
+    (void)state;
+    if (g_is_pg)
+        skip();
+    snprintf(g_ro_db, sizeof g_ro_db, "%s/ro.db", g_dir);
+    bo_config c;
+    start_cfg(&c);
+    snprintf(c.database, sizeof c.database, "%s", g_ro_db);
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    const char *base = bo_server_base_url(s2);
+    res_t r;
+    assert_int_equal(create_on(base, "ro-1", "RO-1", &r), 201);
+    char *id = json_str(&r, "payment_id", NULL);
+    res_free(&r);
+    char wal[200];
+    snprintf(wal, sizeof wal, "%s-wal", g_ro_db);
+    if (set_immutable(g_ro_db, 1) != 0 || set_immutable(wal, 1) != 0) {
+        teardown_readonly(NULL);
+        bo_server_stop(s2);
+        free(id);
+        skip(); /* not root, or a file system without the attribute */
+    }
+    for (int i = 0; i < 3; i++) {
+        create_on(base, "ro-2", "RO-2", &r);
+        assert_problem(&r, 503, "/problems/service-unavailable");
+        char v[16];
+        assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+        res_free(&r);
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/v1/payments/%s", id);
+    req_t q = { .method = "GET", .path = path, .auth = "tv-northbury-sample", .base = base };
+    assert_int_equal(http(&q, &r), 200);
+    res_free(&r);
+    teardown_readonly(NULL);
+    assert_int_equal(create_on(base, "ro-2", "RO-2", &r), 201);
+    res_free(&r);
+    assert_int_equal(create_on(base, "ro-2", "RO-2", &r), 201); /* the replay */
+    res_free(&r);
+    bo_server_stop(s2);
+    bo_store *st;
+    bo_store_cfg sc = { .spec = g_ro_db, .pool_size = 1 };
+    assert_int_equal(bo_store_open(&sc, &st, err, sizeof err), BO_STORE_OK);
+    bo_db *db = bo_store_acquire(st);
+    bo_rows *rows = NULL;
+    assert_int_equal(bo_db_exec(db, "SELECT reference, COUNT(*) FROM payments GROUP BY reference "
+                                    "ORDER BY reference", 0, NULL, &rows), BO_STORE_OK);
+    assert_int_equal(rows->nrows, 2);
+    assert_string_equal(bo_rows_get(rows, 0, 0), "RO-1");
+    assert_string_equal(bo_rows_get(rows, 0, 1), "1");
+    assert_string_equal(bo_rows_get(rows, 1, 0), "RO-2");
+    assert_string_equal(bo_rows_get(rows, 1, 1), "1");
+    bo_rows_free(rows);
+    bo_store_release(st, db);
+    bo_store_close(st);
+    free(id);
+}
+
+static char g_mnt[160];
+
+static int teardown_mount(void **state)
+{
+    (void)state;
+    if (g_mnt[0])
+        umount2(g_mnt, MNT_DETACH);
+    g_mnt[0] = '\0';
+    return 0;
+}
+
+/* A real full disk: the database on a 1 MiB tmpfs (as root).  Creations
+ * answer 503 once it is full and leave no half-stored payment: every 201
+ * is there after a restart on a bigger disk, and nothing else is. */
+static void t_disk_full_tmpfs(void **state)
+{
+    (void)state;
+    if (g_is_pg)
+        skip();
+    snprintf(g_mnt, sizeof g_mnt, "%s/small", g_dir);
+    assert_int_equal(mkdir(g_mnt, 0700), 0);
+    if (mount("tmpfs", g_mnt, "tmpfs", 0, "size=1m") != 0) {
+        g_mnt[0] = '\0';
+        skip(); /* not root */
+    }
+    char spec[200];
+    snprintf(spec, sizeof spec, "%s/bo.db", g_mnt);
+    bo_config c;
+    start_cfg(&c);
+    snprintf(c.database, sizeof c.database, "%s", spec);
+    bo_server *s2;
+    char err[256];
+    assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
+    const char *base = bo_server_base_url(s2);
+    int created = 0, full = 0;
+    for (int i = 0; i < 5000 && full < 3; i++) {
+        char idem[32], ref[32];
+        snprintf(idem, sizeof idem, "full-%d", i);
+        snprintf(ref, sizeof ref, "TMPFS-%05d", i);
+        res_t r;
+        create_on(base, idem, ref, &r);
+        if (r.status == 201) {
+            assert_int_equal(full, 0); /* no success once it is full */
+            created++;
+        } else {
+            assert_problem(&r, 503, "/problems/service-unavailable");
+            full++;
+        }
+        res_free(&r);
+    }
+    assert_int_equal(full, 3);
+    assert_true(created > 0);
+    bo_server_stop(s2);
+    /* Copy it off the full disk and count. */
+    char cmd[1200], copy[200];
+    snprintf(copy, sizeof copy, "%s/copy.db", g_dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && { [ ! -e '%s-wal' ] || cp '%s-wal' '%s-wal'; }",
+             spec, copy, spec, spec, copy);
+    assert_int_equal(system(cmd), 0);
+    teardown_mount(NULL);
+    bo_store *st;
+    bo_store_cfg sc = { .spec = copy, .pool_size = 1 };
+    assert_int_equal(bo_store_open(&sc, &st, err, sizeof err), BO_STORE_OK);
+    bo_db *db = bo_store_acquire(st);
+    bo_rows *rows = NULL;
+    assert_int_equal(bo_db_exec(db, "SELECT COUNT(*), COUNT(DISTINCT reference) FROM payments",
+                                0, NULL, &rows), BO_STORE_OK);
+    assert_int_equal(atoi(bo_rows_get(rows, 0, 0)), created);
+    assert_int_equal(atoi(bo_rows_get(rows, 0, 1)), created);
+    bo_rows_free(rows);
+    assert_int_equal(bo_db_exec(db, "SELECT COUNT(*) FROM idempotency WHERE state <> 'done'",
+                                0, NULL, &rows), BO_STORE_OK);
+    assert_string_equal(bo_rows_get(rows, 0, 0), "0");
+    bo_rows_free(rows);
+    bo_store_release(st, db);
+    bo_store_close(st);
+}
+
 /* The sample seed serves the sample content's councils (content/
  * regions.json): every postcode district there finds its council, with a
  * Council Tax payment and more; each council has sample keys; the sample
@@ -2226,6 +2720,11 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_open311), \
     cmocka_unit_test(t_graceful_stop), \
     cmocka_unit_test(t_disk_full), \
+    cmocka_unit_test_teardown(t_disk_readonly, teardown_readonly), \
+    cmocka_unit_test_teardown(t_disk_full_tmpfs, teardown_mount), \
+    cmocka_unit_test(t_slow_clients), \
+    cmocka_unit_test(t_device_guessing), \
+    cmocka_unit_test(t_rate_limit_shared), \
     cmocka_unit_test(t_sigkill_crash), \
     cmocka_unit_test(t_two_processes), \
     cmocka_unit_test(t_https), \

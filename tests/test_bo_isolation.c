@@ -14,8 +14,8 @@
  * another jurisdiction, the OAuth error for a device code) and, where an
  * id is named, it is byte for byte the answer to the same request with an
  * id that does not exist, so nothing tells the caller the id is real.
- * Lists (appointments, cases, Open311 requests and updates) seen by Vale
- * Borough do not contain Northbury's ids.  At the end every Northbury
+ * Lists (appointments, cases, Open311 requests and updates) seen by
+ * Caerwen do not contain Northbury's ids.  At the end every Northbury
  * object is unchanged (states read back with Northbury's own key).
  */
 #include <setjmp.h>
