@@ -122,6 +122,16 @@ int bo_config_set(bo_config *c, const char *key, const char *v,
         c->idem_lease = (int)n;
         return 0;
     }
+    if (strcmp(key, "group_commit") == 0) {
+        if (strcmp(v, "on") == 0) c->group_commit = 1;
+        else if (strcmp(v, "off") == 0) c->group_commit = -1;
+        else if (strcmp(v, "auto") == 0) c->group_commit = 0;
+        else {
+            snprintf(err, errlen, "group_commit: must be on, off or auto");
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(key, "sqlite_max_pages") == 0) {
         if (set_int(&n, v, 0, 1L << 30, key, err, errlen)) return -1;
         c->sqlite_max_pages = (long)n;
@@ -588,7 +598,8 @@ int bo_server_start(const bo_config *cfg, bo_server **out, char *err, size_t err
 
     bo_store_cfg sc = { .spec = cfg->database,
                         .pool_size = cfg->db_pool > 0 ? cfg->db_pool : cfg->threads + 2,
-                        .sqlite_max_pages = cfg->sqlite_max_pages };
+                        .sqlite_max_pages = cfg->sqlite_max_pages,
+                        .group_commit = cfg->group_commit };
     if (bo_store_open(&sc, &s->store, err, errlen) != BO_STORE_OK)
         goto fail;
     if (cfg->seed && bo_seed_sample(s->store) != BO_STORE_OK) {

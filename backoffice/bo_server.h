@@ -41,6 +41,8 @@ typedef struct bo_config {
     int idem_lease;         /* seconds before an in-flight Idempotency-Key
                              * claim of a crashed request may be taken
                              * over; default 60 */
+    int group_commit;       /* 1 on, -1 off, 0 the engine's default (on for
+                             * SQLite, off for PostgreSQL): bo_store.h */
 } bo_config;
 
 void bo_config_defaults(bo_config *c);
