@@ -567,6 +567,10 @@ int app_run(const app_options *opt)
             break;
         }
         a.now = now_ms();
+        /* Timers that fell due while we slept go first: a loaded machine
+         * may wake us late, and a scripted key that came due after the
+         * idle timeout or the prompt's end must find them done. */
+        app_timers(&a);
 
         if (reading(&a))
             pump_stream(&a);

@@ -138,6 +138,80 @@ static void test_prompt_and_idle_timeout(void **state)
     hx_check_shot_safe(shots, "006-red.png", "tests/golden/root-menu.png"); /* forgotten */
 }
 
+/* A box may be woken late (a loaded CPU): when it wakes after both the
+ * idle timeout and the next key are due, the timeout goes first, as it
+ * came first.  The app is stopped just after OK for two seconds, past
+ * the 1 s timeout and the key 1.5 s later. */
+static void test_late_wakeup_keeps_timer_order(void **state)
+{
+    (void)state;
+    char cmd[4096], out[16384], shots[600];
+    snprintf(shots, sizeof shots, "%s/late", hx_tmp);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --idle-timeout 1 --settings %s/late.settings "
+             "--screenshots %s --keys 'red,3,ok,wait 1500,down' %s & p=$!; "
+             "i=0; while [ ! -f %s/003-ok.png ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done; "
+             "kill -STOP $p; sleep 2; kill -CONT $p; wait $p",
+             hx_build, hx_tmp, shots, sample_ts, shots);
+    int rc = hx_run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("civictv exited %d:\n%s", rc, out);
+    hx_check_shot_safe(shots, "003-ok.png", "tests/golden/menu-bins.png");
+    hx_check_shot(shots, "004-down.png", "tests/golden/tv.png");
+}
+
+/* Exit returns to the TV picture (without the prompt) from every kind
+ * of screen, and Red then starts again from the root menu; from the key
+ * map opened on the TV by Info too.  Digits choose numbered items: 1 then
+ * 0 is item 10, the list scrolled to show it. */
+static void test_exit_from_anywhere_and_digits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *keys;   /* from the TV to the screen */
+        const char *what;
+    } screens[] = {
+        { "red", "the root menu" },
+        { "red,3,ok,2,ok", "a page" },
+        { "red,3,ok,2,ok,right", "a page's second screen" },
+        { "red,yellow", "the A-Z" },
+        { "red,yellow,yellow", "search words" },
+        { "red,yellow,yellow,2,2,4,4,4,6,6,blue", "search results" },
+        { "red,blue", "settings" },
+        { "red,ok", "postcode entry" },
+        { "red,ok,right,ok", "postcode entry, on-screen keyboard" },
+        { "red,blue,5,ok", "the key map" },
+        { "info", "the key map from the TV" },
+    };
+    char keys[2048] = "", cmd[4096], out[16384], shots[600];
+    size_t exits[16], n = 0, k = 0;
+    for (size_t i = 0; i < sizeof screens / sizeof screens[0]; i++) {
+        strcat(keys, i ? "," : "");
+        strcat(keys, screens[i].keys);
+        for (const char *p = screens[i].keys; p; p = strchr(p + 1, ','))
+            k++;
+        strcat(keys, ",exit");
+        exits[n++] = ++k;   /* the screenshot number of this Exit */
+    }
+    strcat(keys, ",red,1,0");
+    snprintf(shots, sizeof shots, "%s/exit", hx_tmp);
+    snprintf(cmd, sizeof cmd,
+             "%s/civictv --headless --settings %s/exit.settings --screenshots %s --keys '%s' %s",
+             hx_build, hx_tmp, shots, keys, sample_ts);
+    int rc = hx_run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("civictv exited %d:\n%s", rc, out);
+    for (size_t i = 0; i < n; i++) {
+        char file[64];
+        snprintf(file, sizeof file, "%03zu-exit.png", exits[i]);
+        print_message("Exit from %s: %s\n", screens[i].what, file);
+        hx_check_shot(shots, file, "tests/golden/tv.png");
+    }
+    char file[64];
+    snprintf(file, sizeof file, "%03zu-0.png", k + 3);
+    hx_check_shot_safe(shots, file, "tests/golden/root-menu-focus10.png");
+}
+
 /* Postcodes that are not postcodes, or that no council covers, are
  * named on the entry screen; a bad key map stops the program clearly. */
 static void test_postcode_errors_and_bad_keymap(void **state)
@@ -375,6 +449,8 @@ int main(void)
         cmocka_unit_test(test_update_keeps_place),
         cmocka_unit_test(test_progress_while_arriving),
         cmocka_unit_test(test_prompt_and_idle_timeout),
+        cmocka_unit_test(test_exit_from_anywhere_and_digits),
+        cmocka_unit_test(test_late_wakeup_keeps_timer_order),
         cmocka_unit_test(test_postcode_errors_and_bad_keymap),
         cmocka_unit_test(test_bad_streams_fail_cleanly),
     };
