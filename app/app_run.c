@@ -153,7 +153,8 @@ static void take_store(app *a)
         return;
     }
     if (a->opt->verbose)
-        app_log(a, "%s: carousel version %u", a->opt->ts_path, version);
+        app_log(a, "%s: carousel complete, DII transaction_id 0x%08x", a->opt->ts_path,
+                version);
     /* An update whose manifest is unusable must not take a working
      * service off the screen: keep the old store then.  Otherwise the old
      * store can go, as the screen's document borrows nothing from it (the
