@@ -120,6 +120,36 @@ static void test_paging_keeps_heading_with_text(void **state)
     ui_layout_free(&l);
 }
 
+/* No orphans: a paragraph or list item does not leave its first line
+ * alone at the foot of a screen; one line on its own may stay there. */
+static void test_paging_leaves_no_orphan(void **state)
+{
+    (void)state;
+    /* 10 characters a line; a, gap, b, gap: room for one more line. */
+    ui_layout_params p = params(100, 110);
+    const char *bodies[3] = { "aaaa\n\nbbbb\n\ncccccc dddddd",
+                              "aaaa\n\nbbbb\n\n- cccccc dddddd", "aaaa\n\nbbbb\n\ncccccc" };
+    for (int i = 0; i < 3; i++) {
+        ui_layout l;
+        assert_int_equal(ui_layout_body(&p, bodies[i], &l), UI_OK);
+        assert_int_equal(l.n, i < 2 ? 4 : 3);
+        assert_int_equal(l.lines[1].page, 0);
+        assert_int_equal(l.lines[1].y, 40);
+        if (i < 2) {
+            /* Two lines: both go to the next screen. */
+            assert_int_equal(l.lines[2].kind, i ? UI_LINE_BULLET : UI_LINE_TEXT);
+            assert_int_equal(l.lines[2].page, 1);
+            assert_int_equal(l.lines[2].y, 0);
+            assert_int_equal(l.lines[3].page, 1);
+        } else {
+            /* One line: it fits, and stays. */
+            assert_int_equal(l.lines[2].page, 0);
+            assert_int_equal(l.lines[2].y, 80);
+        }
+        ui_layout_free(&l);
+    }
+}
+
 static void test_empty_body(void **state)
 {
     (void)state;
@@ -229,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_long_word_is_cut),
         cmocka_unit_test(test_utf8_never_split),
         cmocka_unit_test(test_paging_keeps_heading_with_text),
+        cmocka_unit_test(test_paging_leaves_no_orphan),
         cmocka_unit_test(test_empty_body),
         cmocka_unit_test(test_emphasis),
         cmocka_unit_test(test_image_and_links),

@@ -12,8 +12,9 @@
  *
  * Wrapping is greedy at spaces with the real font's advances; a word too
  * long for a whole line is cut at a character boundary.  Paging keeps a
- * heading on the same screen as the line after it, and drops the
- * paragraph gap at the top of a screen.
+ * heading on the same screen as the line after it, does not leave the
+ * first line of a paragraph or list item alone at the foot of a screen,
+ * and drops the paragraph gap at the top of a screen.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,17 @@ static ui_err wrap_block(const ui_layout_params *p, ui_layout *l, block_kind kin
     return UI_OK;
 }
 
+/* No orphans: does line i start a paragraph or list item of several
+ * lines, whose first line must not stay alone at the foot of a screen
+ * ("Web:" there, the address on the next screen)? */
+static int keeps_next(const ui_layout *l, const unsigned char *gap_before, int i)
+{
+    const ui_line *ln = &l->lines[i];
+    int starts = ln->kind == UI_LINE_BULLET || (ln->kind == UI_LINE_TEXT && gap_before[i]);
+    ui_line_kind cont = ln->kind == UI_LINE_BULLET ? UI_LINE_BULLET_CONT : UI_LINE_TEXT;
+    return starts && i + 1 < l->n && l->lines[i + 1].kind == cont && !gap_before[i + 1];
+}
+
 /* Assign lines to screens.  gap_before[i] says whether a paragraph gap
  * comes before line i (the first line of a block). */
 static void paginate(const ui_layout_params *p, ui_layout *l, const unsigned char *gap_before)
@@ -184,11 +196,13 @@ static void paginate(const ui_layout_params *p, ui_layout *l, const unsigned cha
               : ln->kind == UI_LINE_IMAGE ? p->image_h : p->line_h;
         if (gap_before[i] && y > 0)
             y += p->gap_h;
-        int need = h;
-        /* Keep a heading with the line that follows it. */
+        int need = h + (keeps_next(l, gap_before, i) ? p->line_h : 0);
+        /* Keep a heading with the line that follows it (and that line's
+         * next, by the rule above). */
         if (ln->kind == UI_LINE_HEADING && i + 1 < l->n &&
             l->lines[i + 1].kind != UI_LINE_HEADING)
-            need += p->line_h + (gap_before[i + 1] ? p->gap_h : 0);
+            need += p->line_h + (gap_before[i + 1] ? p->gap_h : 0) +
+                    (keeps_next(l, gap_before, i + 1) ? p->line_h : 0);
         if (y > 0 && y + need > p->height) {
             page++;
             y = 0;
