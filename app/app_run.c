@@ -537,8 +537,12 @@ int app_run(const app_options *opt)
     while (!a.quit) {
         /* A headless run ends when the script has been played and the
          * content has arrived (a script played at once may be over
-         * while the carousel is still coming). */
-        if (opt->mode == UI_MODE_HEADLESS && a.started && script_done(&a))
+         * while the carousel is still coming), and a file has been read
+         * to its end: whatever it holds (version 2 after version 1) is
+         * seen, however slowly a loaded machine reads it.  The air never
+         * ends, so a live stream does not wait. */
+        if (opt->mode == UI_MODE_HEADLESS && a.started && script_done(&a) &&
+            (!a.rx || live_src || a.eof))
             break;
         struct pollfd pfd[2];
         nfds_t nfds = 0;
