@@ -519,17 +519,18 @@ static void draw_keybar(ui *u, const ui_keybar *kb)
     }
 }
 
-/* The notice banner, over whatever screen is drawn, just above the key
- * bar: a yellow band with dark text. */
+/* The notice banner: a yellow band with dark text in the key bar's
+ * place.  Over the body it would hide the last lines of a page or the
+ * last rows of a menu; the key bar can give way for the moment the
+ * notice lasts, as any key clears the notice and brings the bar back. */
 static void draw_notice(ui *u)
 {
     if (!u->notice[0])
         return;
-    int h = u->line_h[UI_FONT_BOLD] + 16;
-    int y = KEYBAR_Y0 - 6 - h;
-    fill(u, SAFE_X0, y, SAFE_X1 - SAFE_X0, h, u->c->warn);
-    text_fit(u, UI_FONT_BOLD, CONTENT_X0, y + 8, u->notice, CONTENT_X1 - CONTENT_X0,
-             u->c->dark_text);
+    fill(u, SAFE_X0, KEYBAR_Y0, SAFE_X1 - SAFE_X0, KEYBAR_Y1 - KEYBAR_Y0, u->c->warn);
+    text_fit(u, UI_FONT_BOLD, CONTENT_X0,
+             centre_y(u, UI_FONT_BOLD, KEYBAR_Y0, KEYBAR_Y1 - KEYBAR_Y0), u->notice,
+             CONTENT_X1 - CONTENT_X0, u->c->dark_text);
 }
 
 static ui_err show(ui *u)

@@ -157,8 +157,9 @@ ui_key ui_next_key(ui *u, int *quit);
  * contrast palette; both apply from the next screen drawn. */
 void ui_set_style(ui *u, int large_text, int high_contrast);
 
-/* A notice banner drawn over every screen until cleared with NULL
- * ("This service has been updated").  The text is copied. */
+/* A notice banner shown on every screen, in the key bar's place, until
+ * cleared with NULL ("This service has been updated").  The text is
+ * copied. */
 void ui_set_notice(ui *u, const char *text);
 
 /* The text-fitting check: called for every piece of text whose extent
