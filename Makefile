@@ -123,8 +123,13 @@ $(BUILD)/tests/test_bo_%.o: tests/test_bo_%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(FINAL_CFLAGS) $(BO_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/test_bo_%: $(BUILD)/tests/test_bo_%.o $(LIBBO)
-	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(LIBBO) $(BO_LIBS) \
+# tests/bo_harness.c: what the back office's tests share.
+$(BUILD)/tests/bo_harness.o: tests/bo_harness.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(BO_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_bo_%: $(BUILD)/tests/test_bo_%.o $(BUILD)/tests/bo_harness.o $(LIBBO)
+	$(CC) $(FINAL_LDFLAGS) -o $@ $< $(BUILD)/tests/bo_harness.o $(LIBBO) $(BO_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null) $(CMOCKA_LIBS)
 # --- end civictv-backoffice ---
 

@@ -13,7 +13,6 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +38,7 @@
 #include "backoffice/bo_server.h"
 #include "backoffice/bo_store.h"
 #include "backoffice/bo_util.h"
+#include "tests/bo_harness.h"
 
 static char g_spec[1024];
 static char g_dir[64];
@@ -48,68 +48,7 @@ static char g_base[256];
 static bo_store *g_store;
 static char g_day[16];           /* tomorrow, UTC: a day with seeded slots */
 
-/* ---- HTTP helper ---- */
-
-typedef struct {
-    long status;
-    char *body;
-    size_t len;
-    char *hdr;
-    size_t hlen;
-} res_t;
-
-static size_t on_body(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    char *b = realloc(r->body, r->len + s * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, s * n);
-    r->len += s * n;
-    b[r->len] = '\0';
-    r->body = b;
-    return s * n;
-}
-
-static size_t on_hdr(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    char *b = realloc(r->hdr, r->hlen + s * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->hlen, p, s * n);
-    r->hlen += s * n;
-    b[r->hlen] = '\0';
-    r->hdr = b;
-    return s * n;
-}
-
-static void res_free(res_t *r)
-{
-    free(r->body);
-    free(r->hdr);
-    memset(r, 0, sizeof *r);
-}
-
-/* The value of a response header (case-insensitive name), or NULL. */
-static const char *res_header(const res_t *r, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *l = r->hdr; l && *l;) {
-        const char *e = strstr(l, "\r\n");
-        if (!e)
-            break;
-        if ((size_t)(e - l) > nl + 1 && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
-            const char *v = l + nl + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, cap, "%.*s", (int)(e - v), v);
-            return out;
-        }
-        l = e + 2;
-    }
-    return NULL;
-}
+/* ---- HTTP helper (the shared part is tests/bo_harness.c) ---- */
 
 typedef struct {
     const char *method, *path, *auth, *idem, *ctype, *body;
@@ -119,99 +58,43 @@ typedef struct {
     const char *from;            /* a source address (127.0.0.x), or NULL */
 } req_t;
 
-static long http(const req_t *q, res_t *r)
+static long http(const req_t *q, bh_res *r)
 {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
     char url[1024];
     snprintf(url, sizeof url, "%s%s", q->base ? q->base : g_base, q->path);
-    struct curl_slist *h = NULL;
-    char line[600];
-    if (q->auth) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", q->auth);
-        h = curl_slist_append(h, line);
-    }
-    if (q->idem) {
-        snprintf(line, sizeof line, "Idempotency-Key: %s", q->idem);
-        h = curl_slist_append(h, line);
-    }
-    if (q->body) {
-        snprintf(line, sizeof line, "Content-Type: %s", q->ctype ? q->ctype : "application/json");
-        h = curl_slist_append(h, line);
-    }
-    h = curl_slist_append(h, q->expect100 ? "Expect: 100-continue" : "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (q->body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
-                         (long)(q->body_len ? q->body_len : strlen(q->body)));
-    } else if (strcmp(q->method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (q->from)
-        curl_easy_setopt(c, CURLOPT_INTERFACE, q->from);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        r->status = -1;
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r->status;
+    bh_req h = { .method = q->method, .url = url, .auth = q->auth, .idem = q->idem,
+                 .ctype = q->ctype, .body = q->body, .body_len = q->body_len,
+                 .from = q->from, .expect100 = q->expect100 };
+    return bh_http(&h, r);
 }
 
-static long get(const char *path, const char *auth, res_t *r)
+static long get(const char *path, const char *auth, bh_res *r)
 {
     req_t q = { .method = "GET", .path = path, .auth = auth };
     return http(&q, r);
 }
 
 static long post(const char *path, const char *auth, const char *idem, const char *body,
-                 res_t *r)
+                 bh_res *r)
 {
     req_t q = { .method = "POST", .path = path, .auth = auth, .idem = idem, .body = body };
     return http(&q, r);
 }
 
-static long post_form(const char *path, const char *body, res_t *r)
+static long post_form(const char *path, const char *body, bh_res *r)
 {
     req_t q = { .method = "POST", .path = path, .body = body,
                 .ctype = "application/x-www-form-urlencoded" };
     return http(&q, r);
 }
 
-/* A string member of the JSON body (a dotted path one level deep). */
-static char *json_str(const res_t *r, const char *a, const char *b)
+/* A member of the JSON body (a dotted path one level deep) as text. */
+static char *json_str(const bh_res *r, const char *a, const char *b)
 {
-    cJSON *o = cJSON_Parse(r->body ? r->body : "");
-    if (!o)
-        return NULL;
-    cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        x = cJSON_GetObjectItemCaseSensitive(x, b);
-    char *s = NULL;
-    if (cJSON_IsString(x))
-        s = strdup(x->valuestring);
-    else if (cJSON_IsNumber(x)) {
-        char n[32];
-        snprintf(n, sizeof n, "%.0f", x->valuedouble);
-        s = strdup(n);
-    } else if (cJSON_IsBool(x))
-        s = strdup(cJSON_IsTrue(x) ? "true" : "false");
-    cJSON_Delete(o);
-    return s;
+    return bh_json_get(r->body, a, b);
 }
 
-static void assert_json_eq(const res_t *r, const char *a, const char *b, const char *want)
+static void assert_json_eq(const bh_res *r, const char *a, const char *b, const char *want)
 {
     char *s = json_str(r, a, b);
     if (!s || strcmp(s, want) != 0)
@@ -220,12 +103,12 @@ static void assert_json_eq(const res_t *r, const char *a, const char *b, const c
     free(s);
 }
 
-static void assert_problem(const res_t *r, long status, const char *type)
+static void assert_problem(const bh_res *r, long status, const char *type)
 {
     if (r->status != status)
         fail_msg("status %ld, want %ld: %s", r->status, status, r->body ? r->body : "");
     char ct[128];
-    assert_non_null(res_header(r, "Content-Type", ct, sizeof ct));
+    assert_non_null(bh_res_header(r, "Content-Type", ct, sizeof ct));
     assert_string_equal(ct, "application/problem+json");
     if (type)
         assert_json_eq(r, "type", NULL, type);
@@ -265,15 +148,8 @@ static void add_token(const char *token, const char *tenant, const char *person)
 
 static void reset_pg(const char *spec)
 {
-    PGconn *c = PQconnectdb(spec);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("CIVICTV_PG: %s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, "SET client_min_messages = warning; "
-                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("resetting the test database: %s", PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
+    if (bh_reset_pg(spec) != 0)
+        fail_msg("CIVICTV_PG: the test database could not be emptied");
 }
 
 static void start_cfg(bo_config *c)
@@ -334,8 +210,7 @@ static int setup_sqlite(void **state)
 {
     (void)state;
     g_is_pg = 0;
-    snprintf(g_dir, sizeof g_dir, "/tmp/bo-test-XXXXXX");
-    if (!mkdtemp(g_dir))
+    if (bh_make_dir(g_dir, sizeof g_dir, "bo-test") != 0)
         return -1;
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
     return setup_engine();
@@ -347,8 +222,7 @@ static int setup_pg(void **state)
     g_is_pg = 1;
     snprintf(g_spec, sizeof g_spec, "%s", getenv("CIVICTV_PG"));
     reset_pg(g_spec);
-    snprintf(g_dir, sizeof g_dir, "/tmp/bo-test-XXXXXX");
-    if (!mkdtemp(g_dir))
+    if (bh_make_dir(g_dir, sizeof g_dir, "bo-test") != 0)
         return -1;
     return setup_engine();
 }
@@ -360,10 +234,7 @@ static int teardown(void **state)
     g_srv = NULL;
     bo_store_close(g_store);
     g_store = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0)
-        return -1;
+    bh_remove_dir(g_dir);
     return 0;
 }
 
@@ -372,29 +243,29 @@ static int teardown(void **state)
 static void t_health(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     assert_int_equal(get("/health", NULL, &r), 200);
     assert_json_eq(&r, "status", NULL, "ok");
     assert_json_eq(&r, "database", NULL, g_is_pg ? "postgresql" : "sqlite");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/nowhere", NULL, &r), 404);
     assert_problem(&r, 404, "/problems/not-found");
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void t_auth(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, &r);
     assert_problem(&r, 401, "/problems/unauthorized");
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "forged-key", &r);
     assert_problem(&r, 401, "/problems/unauthorized");
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "' OR 1=1 --", &r);
     assert_problem(&r, 401, NULL);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static char *create_payment(const char *key, const char *idem, long amount, const char *ref,
@@ -403,7 +274,7 @@ static char *create_payment(const char *key, const char *idem, long amount, cons
     char body[512];
     snprintf(body, sizeof body, "{\"amount\":%ld,\"reference\":\"%s\","
              "\"description\":\"Council Tax\",\"language\":\"en\"}", amount, ref);
-    res_t r;
+    bh_res r;
     post("/v1/payments", key, idem, body, &r);
     if (r.status != 201)
         fail_msg("create payment: %ld %s", r.status, r.body ? r.body : "");
@@ -413,14 +284,14 @@ static char *create_payment(const char *key, const char *idem, long amount, cons
         *shortc = strdup(strrchr(u, '/') + 1);
         free(u);
     }
-    res_free(&r);
+    bh_res_free(&r);
     return id;
 }
 
 static void t_payment_create_get(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     post("/v1/payments", "tv-northbury-sample", NULL,
          "{\"amount\":12345,\"reference\":\"CT-0001\",\"description\":\"Council Tax\","
          "\"language\":\"cy\"}", &r);
@@ -429,7 +300,7 @@ static void t_payment_create_get(void **state)
     assert_non_null(id);
     assert_int_equal(strlen(id), 26);
     char loc[512], want[512];
-    assert_non_null(res_header(&r, "Location", loc, sizeof loc));
+    assert_non_null(bh_res_header(&r, "Location", loc, sizeof loc));
     snprintf(want, sizeof want, "%s/v1/payments/%s", g_base, id);
     assert_string_equal(loc, want);
     assert_json_eq(&r, "amount", NULL, "12345");
@@ -446,16 +317,16 @@ static void t_payment_create_get(void **state)
     assert_int_equal(strlen(su), strlen(g_base) + 3 + 8);
     free(su);
     free(qr);
-    res_free(&r);
+    bh_res_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/v1/payments/%s", id);
     assert_int_equal(get(path, "tv-northbury-sample", &r), 200);
     assert_json_eq(&r, "payment_id", NULL, id);
     assert_json_eq(&r, "reference", NULL, "CT-0001");
     char rl[32];
-    assert_non_null(res_header(&r, "RateLimit-Limit", rl, sizeof rl));
-    assert_non_null(res_header(&r, "RateLimit-Remaining", rl, sizeof rl));
-    res_free(&r);
+    assert_non_null(bh_res_header(&r, "RateLimit-Limit", rl, sizeof rl));
+    assert_non_null(bh_res_header(&r, "RateLimit-Remaining", rl, sizeof rl));
+    bh_res_free(&r);
     free(id);
 }
 
@@ -480,14 +351,14 @@ static void t_payment_validation(void **state)
         { "{\"amount\":100,\"reference\":\"r\",\"description\":\"d\",\"language\":\"fr\"}", 422, "language" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        res_t r;
+        bh_res r;
         post("/v1/payments", "tv-northbury-sample", NULL, cases[i].body, &r);
         assert_problem(&r, cases[i].status, NULL);
         char *d = json_str(&r, "detail", NULL);
         if (!d || !strstr(d, cases[i].detail))
             fail_msg("case %zu: detail %s, want %s", i, d ? d : "(none)", cases[i].detail);
         free(d);
-        res_free(&r);
+        bh_res_free(&r);
     }
     /* A reference of 256 bytes is one too many. */
     char body[600];
@@ -495,10 +366,10 @@ static void t_payment_validation(void **state)
     memset(ref, 'r', 256);
     ref[256] = '\0';
     snprintf(body, sizeof body, "{\"amount\":1,\"reference\":\"%s\",\"description\":\"d\"}", ref);
-    res_t r;
+    bh_res r;
     post("/v1/payments", "tv-northbury-sample", NULL, body, &r);
     assert_problem(&r, 422, "/problems/invalid-field");
-    res_free(&r);
+    bh_res_free(&r);
     /* SQL metacharacters are data, stored and returned exactly. */
     const char *evil = "x'); DROP TABLE payments; --";
     char *id = create_payment("tv-northbury-sample", NULL, 10000000, evil, NULL);
@@ -507,7 +378,7 @@ static void t_payment_validation(void **state)
     assert_int_equal(get(path, "tv-northbury-sample", &r), 200);
     assert_json_eq(&r, "reference", NULL, evil);
     assert_json_eq(&r, "amount", NULL, "10000000");
-    res_free(&r);
+    bh_res_free(&r);
     free(id);
     /* Nothing half-stored: every refused body left no payment behind. */
     const char *p[1] = { "r" };
@@ -524,32 +395,32 @@ static void t_body_limit(void **state)
     big[0] = '{';
     big[n - 1] = '}';
     big[n] = '\0';
-    res_t r;
+    bh_res r;
     /* With Expect: 100-continue the server refuses before the body is
      * sent, so the client always reads the answer. */
     req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                 .body = big, .body_len = n, .expect100 = 1 };
     http(&q, &r);
-    res_t r2;
+    bh_res r2;
     q.expect100 = 0;
     /* Without it, the server answers and closes while the client may still
      * be sending: a 413 or a closed connection, never a stored payment. */
     http(&q, &r2);
     free(big);
     assert_problem(&r, 413, "/problems/body-too-large");
-    res_free(&r);
+    bh_res_free(&r);
     assert_true(r2.status == 413 || r2.status == -1);
-    res_free(&r2);
+    bh_res_free(&r2);
     /* The server still serves everyone else. */
     assert_int_equal(get("/health", NULL, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void t_idempotency(void **state)
 {
     (void)state;
     const char *body = "{\"amount\":500,\"reference\":\"IDEM-1\",\"description\":\"Bin\"}";
-    res_t a, b, c;
+    bh_res a, b, c;
     post("/v1/payments", "tv-northbury-sample", "\"key-idem-1\"", body, &a);
     assert_int_equal(a.status, 201);
     /* The quoted and the plain form are the same key. */
@@ -558,17 +429,17 @@ static void t_idempotency(void **state)
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.body, b.body, a.len);
     char la[512], lb[512];
-    assert_string_equal(res_header(&a, "Location", la, sizeof la),
-                        res_header(&b, "Location", lb, sizeof lb));
+    assert_string_equal(bh_res_header(&a, "Location", la, sizeof la),
+                        bh_res_header(&b, "Location", lb, sizeof lb));
     /* Same key, different body: 422. */
     post("/v1/payments", "tv-northbury-sample", "key-idem-1",
          "{\"amount\":501,\"reference\":\"IDEM-1\",\"description\":\"Bin\"}", &c);
     assert_problem(&c, 422, "/problems/idempotency-key-reused");
-    res_free(&c);
+    bh_res_free(&c);
     /* Same key on another path: 422 too. */
     post("/v1/appointments", "viewer-01", "key-idem-1", body, &c);
     assert_int_equal(c.status, 422);
-    res_free(&c);
+    bh_res_free(&c);
     /* Keys belong to their caller: another tenant's identical key is new. */
     post("/v1/payments", "tv-caerwen-sample", "key-idem-1", body, &c);
     assert_int_equal(c.status, 201);
@@ -576,27 +447,27 @@ static void t_idempotency(void **state)
     assert_string_not_equal(ida, idc);
     free(ida);
     free(idc);
-    res_free(&c);
+    bh_res_free(&c);
     /* Malformed keys. */
     post("/v1/payments", "tv-northbury-sample", "bad key!", body, &c);
     assert_problem(&c, 400, "/problems/invalid-idempotency-key");
-    res_free(&c);
+    bh_res_free(&c);
     char longkey[300];
     memset(longkey, 'k', 256);
     longkey[256] = '\0';
     post("/v1/payments", "tv-northbury-sample", longkey, body, &c);
     assert_problem(&c, 400, "/problems/invalid-idempotency-key");
-    res_free(&c);
+    bh_res_free(&c);
     const char *p[1] = { "IDEM-1" };
     assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 2);
-    res_free(&a);
-    res_free(&b);
+    bh_res_free(&a);
+    bh_res_free(&b);
 }
 
 typedef struct {
     const char *path, *auth, *idem, *body;
     const char *base;
-    res_t r;
+    bh_res r;
 } job_t;
 
 static void *run_job(void *arg)
@@ -650,7 +521,7 @@ static void t_idempotency_race(void **state)
         } else {
             fail_msg("unexpected %ld %s", jobs[i].r.status, jobs[i].r.body ? jobs[i].r.body : "");
         }
-        res_free(&jobs[i].r);
+        bh_res_free(&jobs[i].r);
     }
     assert_int_equal(created + busy, N);
     assert_true(created >= 1);
@@ -665,7 +536,7 @@ static void t_tenant_isolation(void **state)
     (void)state;
     char *id = create_payment("tv-northbury-sample", NULL, 700, "ISO-1", NULL);
     char path[160];
-    res_t mine, theirs, none;
+    bh_res mine, theirs, none;
     snprintf(path, sizeof path, "/v1/payments/%s", id);
     get(path, "tv-caerwen-sample", &theirs);
     get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-caerwen-sample", &none);
@@ -673,32 +544,32 @@ static void t_tenant_isolation(void **state)
     /* Another tenant's payment and a missing one answer identically. */
     assert_int_equal(theirs.len, none.len);
     assert_memory_equal(theirs.body, none.body, none.len);
-    res_free(&theirs);
-    res_free(&none);
+    bh_res_free(&theirs);
+    bh_res_free(&none);
     snprintf(path, sizeof path, "/v1/payments/%s/cancel", id);
     post(path, "admin-caerwen-sample", NULL, NULL, &theirs);
     assert_problem(&theirs, 404, NULL);
-    res_free(&theirs);
+    bh_res_free(&theirs);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", id);
     post(path, "admin-caerwen-sample", NULL, "{\"amount\":1}", &theirs);
     assert_problem(&theirs, 404, NULL);
-    res_free(&theirs);
+    bh_res_free(&theirs);
     get(path, "tv-caerwen-sample", &theirs);
     assert_problem(&theirs, 404, NULL);
-    res_free(&theirs);
+    bh_res_free(&theirs);
     /* Appointments: a Caerwen viewer cannot book a Northbury slot,
      * see its service's slots, or see a Northbury booking. */
     post("/v1/appointments", "viewer-cw", NULL, "{\"slot_id\":\"race-01\"}", &theirs);
     assert_problem(&theirs, 404, "/problems/not-found");
-    res_free(&theirs);
+    bh_res_free(&theirs);
     char q[128];
     snprintf(q, sizeof q, "/v1/appointments/slots?service=housing-advice&day=%s", g_day);
     get(q, "viewer-cw", &theirs);
     assert_problem(&theirs, 404, NULL);
-    res_free(&theirs);
+    bh_res_free(&theirs);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
     assert_int_equal(get(path, "tv-northbury-sample", &mine), 200);
-    res_free(&mine);
+    bh_res_free(&mine);
     free(id);
 }
 
@@ -707,13 +578,13 @@ static char *page_code(const char *key, long amount, const char *lang)
     char body[256];
     snprintf(body, sizeof body, "{\"amount\":%ld,\"reference\":\"PAGE\",\"description\":"
              "\"Council Tax\",\"language\":\"%s\"}", amount, lang);
-    res_t r;
+    bh_res r;
     post("/v1/payments", key, NULL, body, &r);
     assert_int_equal(r.status, 201);
     char *u = json_str(&r, "short_url", NULL);
     char *code = strdup(strrchr(u, '/') + 1);
     free(u);
-    res_free(&r);
+    bh_res_free(&r);
     return code;
 }
 
@@ -745,7 +616,7 @@ static void t_phone_pages_cards(void **state)
     for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
         char *code = page_code("tv-northbury-sample", 4200, "en");
         char path[128], st[16];
-        res_t r;
+        bh_res r;
         /* The link preview: any number of GETs change nothing. */
         snprintf(path, sizeof path, "/p/%s", code);
         for (int k = 0; k < 2; k++) {
@@ -753,14 +624,14 @@ static void t_phone_pages_cards(void **state)
             assert_non_null(strstr(r.body, "Continue"));
             assert_non_null(strstr(r.body, "&pound;42.00"));
             assert_non_null(strstr(r.body, "<html lang=\"en\">"));
-            res_free(&r);
+            bh_res_free(&r);
         }
         payment_state(code, st, sizeof st);
         assert_string_equal(st, "created");
         snprintf(path, sizeof path, "/pay/%s/start", code);
         assert_int_equal(post_form(path, "", &r), 200);
         assert_non_null(strstr(r.body, "name=\"card_number\""));
-        res_free(&r);
+        bh_res_free(&r);
         payment_state(code, st, sizeof st);
         assert_string_equal(st, "started");
         char form[256];
@@ -777,7 +648,7 @@ static void t_phone_pages_cards(void **state)
         /* The page never echoes the card number back. */
         assert_null(strstr(r.body, "4000000000"));
         assert_null(strstr(r.body, "44443333"));
-        res_free(&r);
+        bh_res_free(&r);
         payment_state(code, st, sizeof st);
         assert_string_equal(st, cards[i].state);
         free(code);
@@ -786,27 +657,27 @@ static void t_phone_pages_cards(void **state)
     char *code = page_code("tv-caerwen-sample", 100, "cy");
     char path[64];
     snprintf(path, sizeof path, "/p/%s", code);
-    res_t r;
+    bh_res r;
     assert_int_equal(get(path, NULL, &r), 200);
     assert_non_null(strstr(r.body, "Parhau"));
     assert_non_null(strstr(r.body, "<html lang=\"cy\">"));
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/p/%s?lang=en", code);
     assert_int_equal(get(path, NULL, &r), 200);
     assert_non_null(strstr(r.body, "Continue"));
-    res_free(&r);
+    bh_res_free(&r);
     /* The viewer cancels on the phone. */
     snprintf(path, sizeof path, "/pay/%s/cancel", code);
     assert_int_equal(post_form(path, "", &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     char st[16];
     payment_state(code, st, sizeof st);
     assert_string_equal(st, "cancelled");
     free(code);
     assert_int_equal(get("/p/BBBBBBBB", NULL, &r), 404);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/p/<script>", NULL, &r), 404);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static char *paid_payment(const char *key, long amount)
@@ -814,13 +685,13 @@ static char *paid_payment(const char *key, long amount)
     char *code = NULL;
     char *id = create_payment(key, NULL, amount, "PAID", &code);
     char path[64];
-    res_t r;
+    bh_res r;
     snprintf(path, sizeof path, "/pay/%s/start", code);
     assert_int_equal(post_form(path, "", &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/pay/%s/card", code);
     assert_int_equal(post_form(path, "card_number=4242424242424242", &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     free(code);
     return id;
 }
@@ -830,19 +701,19 @@ static void t_cancel_refund(void **state)
     (void)state;
     char *id = create_payment("tv-northbury-sample", NULL, 300, "CANCEL", NULL);
     char path[128];
-    res_t r;
+    bh_res r;
     snprintf(path, sizeof path, "/v1/payments/%s/cancel", id);
     assert_int_equal(post(path, "tv-northbury-sample", NULL, NULL, &r), 204);
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "tv-northbury-sample", NULL, NULL, &r);
     assert_problem(&r, 409, "/problems/payment-finished");
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
     get(path, "tv-northbury-sample", &r);
     assert_json_eq(&r, "state", "status", "cancelled");
     assert_json_eq(&r, "state", "code", "P0040");
     assert_json_eq(&r, "state", "finished", "true");
-    res_free(&r);
+    bh_res_free(&r);
     free(id);
 
     id = paid_payment("tv-northbury-sample", 1000);
@@ -851,51 +722,51 @@ static void t_cancel_refund(void **state)
     assert_json_eq(&r, "state", "status", "success");
     assert_json_eq(&r, "refund_summary", "status", "available");
     assert_json_eq(&r, "refund_summary", "amount_available", "1000");
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", id);
     post(path, "tv-northbury-sample", NULL, "{\"amount\":100}", &r);
     assert_problem(&r, 403, "/problems/forbidden");
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "admin-northbury-sample", NULL,
          "{\"amount\":100,\"refund_amount_available\":999}", &r);
     assert_problem(&r, 412, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "admin-northbury-sample", "refund-1",
          "{\"amount\":600,\"refund_amount_available\":1000}", &r);
     assert_int_equal(r.status, 201);
     assert_json_eq(&r, "amount", NULL, "600");
     assert_json_eq(&r, "status", NULL, "success");
-    res_free(&r);
+    bh_res_free(&r);
     /* A retried refund does not refund twice. */
     post(path, "admin-northbury-sample", "refund-1",
          "{\"amount\":600,\"refund_amount_available\":1000}", &r);
     assert_int_equal(r.status, 201);
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "admin-northbury-sample", NULL, "{\"amount\":401}", &r);
     assert_problem(&r, 422, "/problems/refund-amount-too-high");
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "admin-northbury-sample", NULL, "{\"amount\":-1}", &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     get(path, "tv-northbury-sample", &r);
     assert_int_equal(r.status, 200);
     cJSON *o = cJSON_Parse(r.body);
     cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "_embedded"), "refunds");
     assert_int_equal(cJSON_GetArraySize(arr), 1);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s", id);
     get(path, "tv-northbury-sample", &r);
     assert_json_eq(&r, "refund_summary", "amount_available", "400");
     assert_json_eq(&r, "refund_summary", "amount_submitted", "600");
-    res_free(&r);
+    bh_res_free(&r);
     free(id);
 }
 
 static void t_rate_limit(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     char v[32];
     long last = 100;
     for (int i = 0; i < 5; i++) {
@@ -903,15 +774,15 @@ static void t_rate_limit(void **state)
         if (r.status == 429) {
             /* The minute rolled over between requests and an earlier
              * request of this minute counted; only the order matters. */
-            res_free(&r);
+            bh_res_free(&r);
             break;
         }
         assert_int_equal(r.status, 404);
-        assert_string_equal(res_header(&r, "RateLimit-Limit", v, sizeof v), "5");
-        long rem = atol(res_header(&r, "RateLimit-Remaining", v, sizeof v));
+        assert_string_equal(bh_res_header(&r, "RateLimit-Limit", v, sizeof v), "5");
+        long rem = atol(bh_res_header(&r, "RateLimit-Remaining", v, sizeof v));
         assert_true(rem < last);
         last = rem;
-        res_free(&r);
+        bh_res_free(&r);
     }
     int limited = 0;
     for (int i = 0; i < 6 && !limited; i++) {
@@ -919,22 +790,22 @@ static void t_rate_limit(void **state)
         if (r.status == 429) {
             limited = 1;
             assert_problem(&r, 429, "/problems/rate-limited");
-            assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+            assert_non_null(bh_res_header(&r, "Retry-After", v, sizeof v));
             assert_true(atoi(v) >= 0 && atoi(v) <= 60);
-            assert_string_equal(res_header(&r, "RateLimit-Remaining", v, sizeof v), "0");
+            assert_string_equal(bh_res_header(&r, "RateLimit-Remaining", v, sizeof v), "0");
         }
-        res_free(&r);
+        bh_res_free(&r);
     }
     assert_true(limited);
     /* Other tenants are not affected. */
     assert_int_equal(get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", "tv-northbury-sample", &r), 404);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 /* RFC 8628 device flow; returns the access token (and refresh token). */
 static char *sign_in(const char *client, char **refresh)
 {
-    res_t r;
+    bh_res r;
     char form[256];
     snprintf(form, sizeof form, "client_id=%s&scope=appointments", client);
     assert_int_equal(post_form("/oauth/device_authorization", form, &r), 200);
@@ -949,18 +820,18 @@ static char *sign_in(const char *client, char **refresh)
         if (i != 4)
             assert_non_null(strchr("BCDFGHJKLMNPQRSTVWXZ", uc[i]));
     assert_non_null(strstr(vu, uc));
-    res_free(&r);
+    bh_res_free(&r);
     char tform[256];
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&device_code=%s&client_id=%s", dc, client);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "authorization_pending");
-    res_free(&r);
+    bh_res_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/device?user_code=%s", uc);
     assert_int_equal(get(path, NULL, &r), 200);
     assert_non_null(strstr(r.body, uc));
-    res_free(&r);
+    bh_res_free(&r);
     /* Typed in lower case with a space: still the same code. */
     char typed[16];
     snprintf(typed, sizeof typed, "%.4s+%.4s", uc, uc + 5);
@@ -970,17 +841,17 @@ static char *sign_in(const char *client, char **refresh)
     snprintf(form, sizeof form, "user_code=%s&action=approve", typed);
     assert_int_equal(post_form("/device", form, &r), 200);
     assert_non_null(strstr(r.body, "data-state=\"approved\""));
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", tform, &r), 200);
     char *at = json_str(&r, "access_token", NULL);
     assert_json_eq(&r, "token_type", NULL, "Bearer");
     if (refresh)
         *refresh = json_str(&r, "refresh_token", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     /* The device code is spent. */
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
-    res_free(&r);
+    bh_res_free(&r);
     free(dc);
     free(uc);
     free(vu);
@@ -992,21 +863,21 @@ static void t_device_flow(void **state)
     (void)state;
     char *refresh = NULL;
     char *at = sign_in("northbury", &refresh);
-    res_t r;
+    bh_res r;
     assert_int_equal(get("/v1/appointments", at, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     /* Refresh rotates: the new pair works, the old refresh token does not. */
     char form[256];
     snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=northbury",
              refresh);
     assert_int_equal(post_form("/oauth/token", form, &r), 200);
     char *at2 = json_str(&r, "access_token", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", form, &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/v1/appointments", at2, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     /* A refresh token belongs to its tenant. */
     free(at);
     free(refresh);
@@ -1014,50 +885,50 @@ static void t_device_flow(void **state)
     snprintf(form, sizeof form, "grant_type=refresh_token&refresh_token=%s&client_id=caerwen",
              refresh);
     assert_int_equal(post_form("/oauth/token", form, &r), 400);
-    res_free(&r);
+    bh_res_free(&r);
     /* Forged and unknown things. */
     get("/v1/appointments", "not-a-token", &r);
     assert_problem(&r, 401, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3A"
                                "grant-type%3Adevice_code&device_code=guess&client_id=northbury",
                                &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/device_authorization", "client_id=nobody", &r), 401);
     assert_json_eq(&r, "error", NULL, "invalid_client");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", "grant_type=password&client_id=northbury", &r), 400);
     assert_json_eq(&r, "error", NULL, "unsupported_grant_type");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/device", "user_code=BBBB-BBBB&action=approve", &r), 422);
     assert_non_null(strstr(r.body, "not valid"));
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", "a=%zz", &r), 400);
-    res_free(&r);
+    bh_res_free(&r);
     /* Denied on the phone. */
     assert_int_equal(post_form("/oauth/device_authorization", "client_id=caerwen", &r), 200);
     char *dc = json_str(&r, "device_code", NULL), *uc = json_str(&r, "user_code", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(form, sizeof form, "user_code=%s&action=deny", uc);
     assert_int_equal(post_form("/device", form, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     /* A decided code cannot be approved afterwards. */
     snprintf(form, sizeof form, "user_code=%s&action=approve", uc);
     assert_int_equal(post_form("/device", form, &r), 422);
-    res_free(&r);
+    bh_res_free(&r);
     char tform[256];
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&device_code=%s&client_id=caerwen", dc);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "access_denied");
-    res_free(&r);
+    bh_res_free(&r);
     /* Another tenant's client cannot redeem this device code. */
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
-    res_free(&r);
+    bh_res_free(&r);
     free(dc);
     free(uc);
     free(at);
@@ -1077,14 +948,14 @@ static void t_slow_down(void **state)
     bo_server *s2;
     char err[256];
     assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
-    res_t r;
+    bh_res r;
     req_t q = { .method = "POST", .path = "/oauth/device_authorization",
                 .body = "client_id=northbury", .ctype = "application/x-www-form-urlencoded",
                 .base = bo_server_base_url(s2) };
     assert_int_equal(http(&q, &r), 200);
     assert_json_eq(&r, "interval", NULL, "5");
     char *dc = json_str(&r, "device_code", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     char tform[256];
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
@@ -1092,10 +963,10 @@ static void t_slow_down(void **state)
     q.body = tform;
     assert_int_equal(http(&q, &r), 400);
     assert_json_eq(&r, "error", NULL, "authorization_pending");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(http(&q, &r), 400);
     assert_json_eq(&r, "error", NULL, "slow_down");
-    res_free(&r);
+    bh_res_free(&r);
     char h[65];
     bo_sha256_hex(dc, strlen(dc), h);
     const char *p[1] = { h };
@@ -1108,7 +979,7 @@ static void t_slow_down(void **state)
 static void t_appointments(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     char q[160];
     snprintf(q, sizeof q, "/v1/appointments/slots?service=housing-advice&day=%s", g_day);
     assert_int_equal(get(q, "tv-northbury-sample", &r), 200);
@@ -1119,61 +990,61 @@ static void t_appointments(void **state)
     snprintf(slot, sizeof slot, "%s",
              cJSON_GetObjectItem(cJSON_GetArrayItem(slots, 0), "slot_id")->valuestring);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(body, sizeof body, "{\"slot_id\":\"%s\"}", slot);
     post("/v1/appointments", "tv-northbury-sample", NULL, body, &r);
     assert_problem(&r, 403, "/problems/sign-in-required");
-    res_free(&r);
+    bh_res_free(&r);
     post("/v1/appointments", "viewer-01", "book-1", body, &r);
     assert_int_equal(r.status, 201);
     char *appt = json_str(&r, "appointment_id", NULL);
     assert_json_eq(&r, "status", NULL, "booked");
     assert_json_eq(&r, "day", NULL, g_day);
-    res_free(&r);
+    bh_res_free(&r);
     post("/v1/appointments", "viewer-02", NULL, body, &r);
     assert_problem(&r, 409, "/problems/slot-unavailable");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get(q, "viewer-02", &r), 200);
     o = cJSON_Parse(r.body);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "slots")), 5);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/v1/appointments", "viewer-01", &r), 200);
     o = cJSON_Parse(r.body);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "appointments")), 1);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/v1/appointments/%s", appt);
     get(path, "viewer-02", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/appointments/%s/cancel", appt);
     post(path, "viewer-02", NULL, NULL, &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post(path, "viewer-01", NULL, NULL, &r), 200);
     assert_json_eq(&r, "status", NULL, "cancelled");
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "viewer-01", NULL, NULL, &r);
     assert_problem(&r, 409, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     /* The slot is free again. */
     assert_int_equal(post("/v1/appointments", "viewer-02", NULL, body, &r), 201);
-    res_free(&r);
+    bh_res_free(&r);
     /* Bad input. */
     get("/v1/appointments/slots?service=housing-advice&day=2030-13-01", "viewer-01", &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/appointments/slots?service=x%27%3Bdrop&day=2030-01-01", "viewer-01", &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     post("/v1/appointments", "viewer-01", NULL, "{\"slot_id\":\"nope\"}", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     post("/v1/appointments", "viewer-01", NULL, "{\"slot_id\":7}", &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     free(appt);
 }
 
@@ -1202,7 +1073,7 @@ static void t_slot_race(void **state)
             assert_problem(&jobs[i].r, 409, "/problems/slot-unavailable");
         } else
             fail_msg("unexpected %ld %s", jobs[i].r.status, jobs[i].r.body ? jobs[i].r.body : "");
-        res_free(&jobs[i].r);
+        bh_res_free(&jobs[i].r);
     }
     assert_int_equal(ok, 10);
     assert_int_equal(conflict, 40);
@@ -1223,7 +1094,7 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int half_sent, go_on;
-    res_t r;
+    bh_res r;
     const char *base;
 } slow_t;
 
@@ -1263,7 +1134,7 @@ static void *slow_client(void *arg)
     curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
     curl_easy_setopt(c, CURLOPT_READDATA, s);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)s->len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bh_on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->r);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (curl_easy_perform(c) == CURLE_OK)
@@ -1319,7 +1190,7 @@ static void t_graceful_stop(void **state)
     assert_int_equal(s.r.status, 201);
     const char *p[1] = { "INFLIGHT-1" };
     assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 1);
-    res_free(&s.r);
+    bh_res_free(&s.r);
     pthread_mutex_destroy(&s.mu);
     pthread_cond_destroy(&s.cv);
 }
@@ -1349,7 +1220,7 @@ static void t_disk_full(void **state)
                  "\"description\":\"Quota test padding padding padding padding\"}", i + 1, i);
         req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                     .body = body, .base = bo_server_base_url(s2) };
-        res_t r;
+        bh_res r;
         http(&q, &r);
         if (r.status == 201) {
             char *id = json_str(&r, "payment_id", NULL);
@@ -1358,10 +1229,10 @@ static void t_disk_full(void **state)
         } else {
             assert_problem(&r, 503, "/problems/service-unavailable");
             char v[16];
-            assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+            assert_non_null(bh_res_header(&r, "Retry-After", v, sizeof v));
             full = 1;
         }
-        res_free(&r);
+        bh_res_free(&r);
     }
     assert_true(full);
     assert_true(n > 0);
@@ -1370,9 +1241,9 @@ static void t_disk_full(void **state)
         snprintf(path, sizeof path, "/v1/payments/%.26s", ids[i]);
         req_t q = { .method = "GET", .path = path, .auth = "tv-northbury-sample",
                     .base = bo_server_base_url(s2) };
-        res_t r;
+        bh_res r;
         assert_int_equal(http(&q, &r), 200);
-        res_free(&r);
+        bh_res_free(&r);
     }
     bo_server_stop(s2);
     /* And after a restart. */
@@ -1517,9 +1388,9 @@ static void t_slow_clients(void **state)
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         req_t q = { .method = "GET", .path = "/health", .base = bo_server_base_url(s2) };
-        res_t r;
+        bh_res r;
         assert_int_equal(http(&q, &r), 200);
-        res_free(&r);
+        bh_res_free(&r);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         /* Generous: an answer is milliseconds; a starved pool would wait
          * for the slow ones. */
@@ -1534,9 +1405,9 @@ static void t_slow_clients(void **state)
     assert_true(sr.seconds >= 3 && sr.seconds < 30);
     /* And the server still serves. */
     req_t q = { .method = "GET", .path = "/health", .base = bo_server_base_url(s2) };
-    res_t r;
+    bh_res r;
     assert_int_equal(http(&q, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     bo_server_stop(s2);
 }
 
@@ -1547,10 +1418,10 @@ static void t_slow_clients(void **state)
 static void t_device_guessing(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     assert_int_equal(post_form("/oauth/device_authorization", "client_id=northbury", &r), 200);
     char *dc = json_str(&r, "device_code", NULL), *uc = json_str(&r, "user_code", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     /* A guesser from 127.0.0.3 (the counters live in the database, so a
      * source address of its own keeps this test apart from the others). */
     req_t q = { .method = "POST", .path = "/device", .ctype = "application/x-www-form-urlencoded",
@@ -1566,14 +1437,14 @@ static void t_device_guessing(void **state)
         if (r.status == 429) {
             limited++;
             char v[16];
-            assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
+            assert_non_null(bh_res_header(&r, "Retry-After", v, sizeof v));
             assert_true(atoi(v) > 0 && atoi(v) <= 600);
             assert_non_null(strstr(r.body, "id=\"error\""));
         } else {
             assert_int_equal(r.status, 422);
             wrong++;
         }
-        res_free(&r);
+        bh_res_free(&r);
     }
     assert_int_equal(wrong, 10);
     assert_int_equal(limited, 4);
@@ -1581,45 +1452,45 @@ static void t_device_guessing(void **state)
     snprintf(form, sizeof form, "user_code=%s&action=approve", uc);
     q.body = form;
     assert_int_equal(http(&q, &r), 429);
-    res_free(&r);
+    bh_res_free(&r);
     char tform[256];
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "authorization_pending");
-    res_free(&r);
+    bh_res_free(&r);
     /* ...while the viewer's phone, elsewhere, approves it. */
     q.from = "127.0.0.4";
     assert_int_equal(http(&q, &r), 200);
     assert_non_null(strstr(r.body, "data-state=\"approved\""));
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", tform, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     /* Used: refused on the page and at the token endpoint. */
     assert_int_equal(http(&q, &r), 422);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "invalid_grant");
-    res_free(&r);
+    bh_res_free(&r);
     free(dc);
     free(uc);
     /* Expired: refused on the page, expired_token at the token endpoint. */
     assert_int_equal(post_form("/oauth/device_authorization", "client_id=northbury", &r), 200);
     dc = json_str(&r, "device_code", NULL);
     uc = json_str(&r, "user_code", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     const char *p[1] = { uc };
     fx("UPDATE device_codes SET expires = 1000 WHERE user_code = $1", 1, p);
     snprintf(form, sizeof form, "user_code=%s&action=approve", uc);
     q.from = "127.0.0.5";
     assert_int_equal(http(&q, &r), 422);
     assert_non_null(strstr(r.body, "expired"));
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(tform, sizeof tform, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&device_code=%s&client_id=northbury", dc);
     assert_int_equal(post_form("/oauth/token", tform, &r), 400);
     assert_json_eq(&r, "error", NULL, "expired_token");
-    res_free(&r);
+    bh_res_free(&r);
     free(dc);
     free(uc);
 }
@@ -1655,18 +1526,18 @@ static void t_rate_limit_shared(void **state)
         for (int i = 0; i < 12; i++) {
             req_t q = { .method = "GET", .path = "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa",
                         .auth = "tv-duo", .base = base[i % 2] };
-            res_t r;
+            bh_res r;
             http(&q, &r);
             if (r.status == 429) {
                 refused_by[i % 2]++;
                 char v[16];
-                assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
-                assert_string_equal(res_header(&r, "RateLimit-Remaining", v, sizeof v), "0");
+                assert_non_null(bh_res_header(&r, "Retry-After", v, sizeof v));
+                assert_string_equal(bh_res_header(&r, "RateLimit-Remaining", v, sizeof v), "0");
             } else {
                 assert_int_equal(r.status, 404);
                 ok++;
             }
-            res_free(&r);
+            bh_res_free(&r);
         }
         if (bo_now() / 60 != win)
             continue; /* the minute turned: run it again */
@@ -1681,10 +1552,10 @@ static void t_rate_limit_shared(void **state)
         req_t q = { .method = "POST", .path = "/device", .base = base[i % 2],
                     .ctype = "application/x-www-form-urlencoded", .from = "127.0.0.6",
                     .body = "user_code=CCCC-CCCC&action=approve" };
-        res_t r;
+        bh_res r;
         http(&q, &r);
         limited += r.status == 429;
-        res_free(&r);
+        bh_res_free(&r);
     }
     assert_int_equal(limited, 2);
     bo_server_stop(s2);
@@ -1719,7 +1590,7 @@ static int teardown_readonly(void **state)
     return 0;
 }
 
-static long create_on(const char *base, const char *idem, const char *ref, res_t *r)
+static long create_on(const char *base, const char *idem, const char *ref, bh_res *r)
 {
     char body[200];
     snprintf(body, sizeof body, "{\"amount\":500,\"reference\":\"%s\",\"description\":\"Disk test\"}",
@@ -1746,10 +1617,10 @@ static void t_disk_readonly(void **state)
     char err[256];
     assert_int_equal(bo_server_start(&c, &s2, err, sizeof err), 0);
     const char *base = bo_server_base_url(s2);
-    res_t r;
+    bh_res r;
     assert_int_equal(create_on(base, "ro-1", "RO-1", &r), 201);
     char *id = json_str(&r, "payment_id", NULL);
-    res_free(&r);
+    bh_res_free(&r);
     char wal[200];
     snprintf(wal, sizeof wal, "%s-wal", g_ro_db);
     if (set_immutable(g_ro_db, 1) != 0 || set_immutable(wal, 1) != 0) {
@@ -1762,19 +1633,19 @@ static void t_disk_readonly(void **state)
         create_on(base, "ro-2", "RO-2", &r);
         assert_problem(&r, 503, "/problems/service-unavailable");
         char v[16];
-        assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
-        res_free(&r);
+        assert_non_null(bh_res_header(&r, "Retry-After", v, sizeof v));
+        bh_res_free(&r);
     }
     char path[64];
     snprintf(path, sizeof path, "/v1/payments/%s", id);
     req_t q = { .method = "GET", .path = path, .auth = "tv-northbury-sample", .base = base };
     assert_int_equal(http(&q, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     teardown_readonly(NULL);
     assert_int_equal(create_on(base, "ro-2", "RO-2", &r), 201);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(create_on(base, "ro-2", "RO-2", &r), 201); /* the replay */
-    res_free(&r);
+    bh_res_free(&r);
     bo_server_stop(s2);
     bo_store *st;
     bo_store_cfg sc = { .spec = g_ro_db, .pool_size = 1 };
@@ -1833,7 +1704,7 @@ static void t_disk_full_tmpfs(void **state)
         char idem[32], ref[32];
         snprintf(idem, sizeof idem, "full-%d", i);
         snprintf(ref, sizeof ref, "TMPFS-%05d", i);
-        res_t r;
+        bh_res r;
         create_on(base, idem, ref, &r);
         if (r.status == 201) {
             assert_int_equal(full, 0); /* no success once it is full */
@@ -1842,7 +1713,7 @@ static void t_disk_full_tmpfs(void **state)
             assert_problem(&r, 503, "/problems/service-unavailable");
             full++;
         }
-        res_free(&r);
+        bh_res_free(&r);
     }
     assert_int_equal(full, 3);
     assert_true(created > 0);
@@ -1901,18 +1772,18 @@ static void t_sample_seed(void **state)
             char path[96];
             snprintf(path, sizeof path, "/v1/catalogue?postcode=%s%s%%202AB", d,
                      d[strlen(d) - 1] >= '0' && d[strlen(d) - 1] <= '9' ? "" : "1");
-            res_t r;
+            bh_res r;
             if (get(path, NULL, &r) != 200)
                 fail_msg("%s: %ld %s", path, r.status, r.body ? r.body : "");
             assert_json_eq(&r, "tenant", "id", id);
             assert_non_null(strstr(r.body, "\"council-tax\""));
-            res_free(&r);
+            bh_res_free(&r);
         }
         char key[64];
         snprintf(key, sizeof key, "tv-%s-sample", id);
-        res_t r;
+        bh_res r;
         assert_int_equal(get("/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", key, &r), 404);
-        res_free(&r);
+        bh_res_free(&r);
     }
     cJSON_Delete(regions);
     assert_int_equal(councils, 4);
@@ -1924,15 +1795,15 @@ static void t_sample_seed(void **state)
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
         char path[96];
         snprintf(path, sizeof path, "/v1/catalogue?postcode=%s", tries[i].pc);
-        res_t r;
+        bh_res r;
         assert_int_equal(get(path, NULL, &r), 200);
         assert_json_eq(&r, "tenant", "id", tries[i].tenant);
-        res_free(&r);
+        bh_res_free(&r);
     }
-    res_t r;
+    bh_res r;
     get("/v1/catalogue?postcode=ZZ1%201ZZ", NULL, &r);
     assert_problem(&r, 404, "/problems/postcode-not-served");
-    res_free(&r);
+    bh_res_free(&r);
     /* Sample cases with their history, and slots for the next week. */
     assert_int_equal(get("/v1/cases/RI-B2C3D4F5?postcode=EM12%207PL", "tv-riverton-sample", &r),
                      200);
@@ -1940,27 +1811,27 @@ static void t_sample_seed(void **state)
     cJSON *o = cJSON_Parse(r.body);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "history")), 3);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/v1/cases/EA-G6H7J8K9?postcode=EM3%202DC", "tv-eastmoor-sample", &r),
                      200);
     assert_json_eq(&r, "status", NULL, "received");
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/open311/v2/requests.json?jurisdiction_id=riverton", NULL, &r), 200);
     assert_non_null(strstr(r.body, "RI-B2C3D4F5"));
-    res_free(&r);
+    bh_res_free(&r);
     char q[160];
     snprintf(q, sizeof q, "/v1/appointments/slots?service=bulky-items&day=%s", g_day);
     assert_int_equal(get(q, "tv-eastmoor-sample", &r), 200);
     o = cJSON_Parse(r.body);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "slots")), 6);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void t_catalogue(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     assert_int_equal(get("/v1/catalogue?postcode=nb1%201aa", NULL, &r), 200);
     assert_json_eq(&r, "tenant", "id", "northbury");
     cJSON *o = cJSON_Parse(r.body);
@@ -1978,8 +1849,8 @@ static void t_catalogue(void **state)
     assert_true(cJSON_GetArraySize(svcs) >= 4);
     cJSON_Delete(o);
     char etag[96];
-    assert_non_null(res_header(&r, "ETag", etag, sizeof etag));
-    res_free(&r);
+    assert_non_null(bh_res_header(&r, "ETag", etag, sizeof etag));
+    bh_res_free(&r);
     /* A cached copy is still good: 304 with no body. */
     req_t q = { .method = "GET", .path = "/v1/catalogue?postcode=NB11AA" };
     CURL *c = curl_easy_init();
@@ -1990,7 +1861,7 @@ static void t_catalogue(void **state)
     memset(&r, 0, sizeof r);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bh_on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
@@ -1998,29 +1869,29 @@ static void t_catalogue(void **state)
     curl_easy_cleanup(c);
     assert_int_equal(r.status, 304);
     assert_int_equal(r.len, 0);
-    res_free(&r);
+    bh_res_free(&r);
     /* Another tenant's area. */
     assert_int_equal(get("/v1/catalogue?postcode=CE2%203CD", NULL, &r), 200);
     assert_json_eq(&r, "tenant", "id", "caerwen");
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/catalogue?postcode=ZZ9%209ZZ", NULL, &r);
     assert_problem(&r, 404, "/problems/postcode-not-served");
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/catalogue?postcode=%27%3B--", NULL, &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/catalogue", NULL, &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void t_forms_cases(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     assert_int_equal(get("/v1/forms", "tv-northbury-sample", &r), 200);
     assert_non_null(strstr(r.body, "blue-badge"));
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/v1/forms/blue-badge", "tv-northbury-sample", &r), 200);
     cJSON *o = cJSON_Parse(r.body);
     cJSON *attrs = cJSON_GetObjectItem(o, "attributes");
@@ -2028,10 +1899,10 @@ static void t_forms_cases(void **state)
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(attrs, 0), "datatype")->valuestring,
                         "string");
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/forms/blue-badge", "tv-caerwen-sample", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     static const struct { const char *body; const char *detail; } bad[] = {
         { "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":\"A\"}}", "answers.reason: required" },
         { "{\"postcode\":\"NB1 1AA\",\"answers\":{\"full_name\":\"A\",\"reason\":\"r\",\"x\":1}}",
@@ -2048,7 +1919,7 @@ static void t_forms_cases(void **state)
         if (!d || !strstr(d, bad[i].detail))
             fail_msg("case %zu: %s", i, d ? d : "(none)");
         free(d);
-        res_free(&r);
+        bh_res_free(&r);
     }
     /* A signed-in viewer submits; the case is theirs. */
     post("/v1/forms/blue-badge/submissions", "viewer-03", "form-1",
@@ -2059,14 +1930,14 @@ static void t_forms_cases(void **state)
     assert_non_null(ref);
     assert_int_equal(strlen(ref), 11);
     assert_json_eq(&r, "status", NULL, "received");
-    res_free(&r);
+    bh_res_free(&r);
     char path[160];
     snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
     assert_int_equal(get(path, "tv-northbury-sample", &r), 200);
     assert_json_eq(&r, "reference", NULL, ref);
-    res_free(&r);
+    bh_res_free(&r);
     /* A wrong postcode, another tenant, or none: the same 404. */
-    res_t w, t, m;
+    bh_res w, t, m;
     snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AB", ref);
     get(path, "tv-northbury-sample", &w);
     snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
@@ -2077,33 +1948,33 @@ static void t_forms_cases(void **state)
     assert_memory_equal(w.body, t.body, w.len);
     assert_int_equal(w.len, m.len);
     assert_memory_equal(w.body, m.body, w.len);
-    res_free(&w);
-    res_free(&t);
-    res_free(&m);
+    bh_res_free(&w);
+    bh_res_free(&t);
+    bh_res_free(&m);
     /* The owner needs no postcode. */
     snprintf(path, sizeof path, "/v1/cases/%s", ref);
     assert_int_equal(get(path, "viewer-03", &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     get(path, "viewer-04", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/v1/cases", "viewer-03", &r), 200);
     assert_non_null(strstr(r.body, ref));
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/cases", "tv-northbury-sample", &r);
     assert_problem(&r, 403, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     /* Staff move it on; the history shows both steps. */
     snprintf(path, sizeof path, "/v1/cases/%s/updates", ref);
     post(path, "tv-northbury-sample", NULL, "{\"status\":\"decided\"}", &r);
     assert_problem(&r, 403, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "admin-northbury-sample", NULL, "{\"status\":\"FIXED\"}", &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     post(path, "admin-caerwen-sample", NULL, "{\"status\":\"decided\"}", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(post(path, "admin-northbury-sample", NULL,
                           "{\"status\":\"decided\",\"note\":\"Approved\"}", &r), 201);
     o = cJSON_Parse(r.body);
@@ -2112,14 +1983,14 @@ static void t_forms_cases(void **state)
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(hist, 1), "note")->valuestring,
                         "Approved");
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     free(ref);
 }
 
 static void t_open311(void **state)
 {
     (void)state;
-    res_t r;
+    bh_res r;
     assert_int_equal(get("/open311/v2/services.json?jurisdiction_id=northbury", NULL, &r), 200);
     cJSON *o = cJSON_Parse(r.body);
     assert_true(cJSON_IsArray(o));
@@ -2133,21 +2004,21 @@ static void t_open311(void **state)
         }
     assert_true(pothole);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=northbury", NULL, &r), 200);
     assert_non_null(strstr(r.body, "\"singlevaluelist\""));
-    res_free(&r);
+    bh_res_free(&r);
     /* Open311's own error format. */
     assert_int_equal(get("/open311/v2/services/pothole.json?jurisdiction_id=caerwen", NULL, &r), 404);
     o = cJSON_Parse(r.body);
     assert_true(cJSON_IsArray(o));
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "code")->valueint, 404);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/open311/v2/services.json", NULL, &r), 400);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/open311/v2/services.xml?jurisdiction_id=northbury", NULL, &r), 404);
-    res_free(&r);
+    bh_res_free(&r);
     static const struct { const char *form; long status; const char *text; } bad[] = {
         { "jurisdiction_id=northbury&service_code=pothole&lat=51&long=0", 403, "api_key" },
         { "api_key=nope&service_code=pothole&lat=51&long=0", 403, "api_key" },
@@ -2171,7 +2042,7 @@ static void t_open311(void **state)
         o = cJSON_Parse(r.body);
         assert_true(cJSON_IsArray(o));
         cJSON_Delete(o);
-        res_free(&r);
+        bh_res_free(&r);
     }
     assert_int_equal(post_form("/open311/v2/requests.json",
         "api_key=tv-northbury-sample&jurisdiction_id=northbury&service_code=pothole"
@@ -2182,7 +2053,7 @@ static void t_open311(void **state)
     snprintf(id, sizeof id, "%s",
              cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "service_request_id")->valuestring);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     char path[160];
     snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northbury", id);
     assert_int_equal(get(path, NULL, &r), 200);
@@ -2194,15 +2065,15 @@ static void t_open311(void **state)
     cJSON_Delete(o);
     /* Contact details are never published. */
     assert_null(strstr(r.body, "example.org"));
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=caerwen", id);
     assert_int_equal(get(path, NULL, &r), 404);
-    res_free(&r);
+    bh_res_free(&r);
     /* The council fixes it: FixMyStreet status and an update. */
     snprintf(path, sizeof path, "/v1/cases/%s/updates", id);
     assert_int_equal(post(path, "admin-northbury-sample", NULL,
                           "{\"status\":\"FIXED\",\"note\":\"Filled\"}", &r), 201);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=northbury"
              "&service_request_id=%s,XX-BBBBBBBB&status=closed", id);
     assert_int_equal(get(path, NULL, &r), 200);
@@ -2211,73 +2082,31 @@ static void t_open311(void **state)
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "extended_status")->valuestring,
                         "FIXED");
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=northbury", NULL,
                          &r), 200);
     assert_non_null(strstr(r.body, id));
     assert_non_null(strstr(r.body, "\"FIXED\""));
-    res_free(&r);
+    bh_res_free(&r);
     assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=caerwen", NULL,
                          &r), 200);
     assert_null(strstr(r.body, id));
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 
 /* ---- other server processes: crash safety and two servers on one DB ---- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t l = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0)
-        fail_msg("no free port");
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* The civictv-backoffice binary of this build, or NULL. */
-static const char *server_binary(void)
-{
-    static char path[512];
-    const char *b = getenv("CIVICTV_BUILD");
-    snprintf(path, sizeof path, "%s/civictv-backoffice", b ? b : "build");
-    return access(path, X_OK) == 0 ? path : NULL;
-}
-
-/* Starts the binary on a free port and waits until /health answers. */
+/* Starts the binary on the test's database and waits until /health
+ * answers. */
 static pid_t spawn_server(char *base, size_t cap)
 {
-    const char *bin = server_binary();
-    int port = free_port();
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    snprintf(base, cap, "http://127.0.0.1:%d", port);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl(bin, bin, "--port", ps, "--database", g_spec, "--device-interval", "0",
-              "--idem-lease", "1", "--threads", "4", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 600; i++) {
-        req_t q = { .method = "GET", .path = "/health", .base = base };
-        res_t r;
-        long st = http(&q, &r);
-        res_free(&r);
-        if (st == 200)
-            return pid;
-        usleep(50 * 1000); /* waiting for start-up, not a timed assertion */
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    fail_msg("%s did not start", bin);
-    return -1;
+    static const char *const extra[] = { "--device-interval", "0", "--idem-lease", "1",
+                                         "--threads", "4", NULL };
+    pid_t pid = bh_spawn_server(g_spec, extra, base, cap);
+    if (pid < 0)
+        fail_msg("the server binary did not start");
+    return pid;
 }
 
 typedef struct {
@@ -2305,7 +2134,7 @@ static void *crash_run(void *arg)
         crash_body(c->thread, i, body, sizeof body, key, sizeof key);
         req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                     .idem = key, .body = body, .base = c->base };
-        res_t r;
+        bh_res r;
         http(&q, &r);
         c->status[i] = r.status;
         c->id[i][0] = '\0';
@@ -2317,7 +2146,7 @@ static void *crash_run(void *arg)
         __atomic_store_n(&c->n, i + 1, __ATOMIC_RELEASE);
         if (r.status != 201 && r.status != -1)
             fprintf(stderr, "crash client %d: %ld %s\n", c->thread, r.status, r.body ? r.body : "");
-        res_free(&r);
+        bh_res_free(&r);
         if (c->status[i] != 201)
             break; /* the server is gone */
     }
@@ -2328,7 +2157,7 @@ static void *crash_run(void *arg)
 static void t_sigkill_crash(void **state)
 {
     (void)state;
-    if (!server_binary())
+    if (!bh_server_binary())
         skip();
     /* Clients create payments with Idempotency-Keys while the server is
      * killed with SIGKILL; after a restart every 201 a client saw is in the
@@ -2374,21 +2203,21 @@ static void t_sigkill_crash(void **state)
                 snprintf(path, sizeof path, "/v1/payments/%s", cl[t].id[i]);
                 req_t g = { .method = "GET", .path = path, .auth = "tv-northbury-sample",
                             .base = base };
-                res_t r;
+                bh_res r;
                 if (http(&g, &r) != 200)
                     fail_msg("payment %s answered 201 before the crash is missing", cl[t].id[i]);
-                res_free(&r);
+                bh_res_free(&r);
             }
             /* Retry with the same key until it settles (an in-flight claim
              * of the killed server lapses after its 1 s lease). */
             req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                         .idem = key, .body = body, .base = base };
-            res_t r;
+            bh_res r;
             for (int k = 0; k < 100; k++) {
                 http(&q, &r);
                 if (r.status != 409)
                     break;
-                res_free(&r);
+                bh_res_free(&r);
                 usleep(100 * 1000);
             }
             assert_int_equal(r.status, 201);
@@ -2396,7 +2225,7 @@ static void t_sigkill_crash(void **state)
             if (cl[t].status[i] == 201)
                 assert_string_equal(id, cl[t].id[i]); /* replayed, not re-created */
             free(id);
-            res_free(&r);
+            bh_res_free(&r);
         }
     }
     kill(pid, SIGTERM);
@@ -2410,7 +2239,7 @@ static void t_sigkill_crash(void **state)
 static void t_two_processes(void **state)
 {
     (void)state;
-    if (!server_binary())
+    if (!bh_server_binary())
         skip();
     /* A second server process on the same database: clients split between
      * the two still get exactly one booking per slot and one payment per
@@ -2444,7 +2273,7 @@ static void t_two_processes(void **state)
             ok++;
         else
             assert_problem(&jobs[i].r, 409, "/problems/slot-unavailable");
-        res_free(&jobs[i].r);
+        bh_res_free(&jobs[i].r);
     }
     assert_int_equal(ok, 10);
     assert_int_equal(fx_count("SELECT COUNT(*) FROM appointments WHERE slot_id LIKE 'duo-%'",
@@ -2460,7 +2289,7 @@ static void t_two_processes(void **state)
     run_jobs(jobs, N);
     for (int i = 0; i < N; i++) {
         assert_true(jobs[i].r.status == 201 || jobs[i].r.status == 409);
-        res_free(&jobs[i].r);
+        bh_res_free(&jobs[i].r);
     }
     const char *p[1] = { "DUO-1" };
     assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 1);
@@ -2527,13 +2356,13 @@ static void t_https(void **state)
     assert_true(strncmp(base, "https://", 8) == 0);
     char url[300];
     snprintf(url, sizeof url, "%s/health", base);
-    res_t r;
+    bh_res r;
     memset(&r, 0, sizeof r);
     CURL *h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CAINFO, certf);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L); /* a CN, not a SAN */
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bh_on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK)
@@ -2542,13 +2371,13 @@ static void t_https(void **state)
     curl_easy_cleanup(h);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"ok\""));
-    res_free(&r);
+    bh_res_free(&r);
     /* Plain HTTP to the HTTPS port gets no answer. */
     char plain[300];
     snprintf(plain, sizeof plain, "http://%s", base + 8);
     req_t q = { .method = "GET", .path = "/health", .base = plain };
     assert_true(http(&q, &r) != 200);
-    res_free(&r);
+    bh_res_free(&r);
     bo_server_stop(s2);
     /* Cert without key, and a key that is not a key. */
     start_cfg(&c);
@@ -2575,17 +2404,17 @@ static void t_idempotency_in_flight(void **state)
     const char *p[6] = { caller, "held-key", "northbury", "/v1/payments", bh, now };
     fx("INSERT INTO idempotency (caller, idem_key, tenant_id, method, path, body_hash, state, "
        "created) VALUES ($1, $2, $3, 'POST', $4, $5, 'inflight', $6)", 6, p);
-    res_t r;
+    bh_res r;
     post("/v1/payments", "tv-northbury-sample", "held-key", body, &r);
     assert_problem(&r, 409, "/problems/idempotency-in-flight");
     char v[16];
-    assert_non_null(res_header(&r, "Retry-After", v, sizeof v));
-    res_free(&r);
+    assert_non_null(bh_res_header(&r, "Retry-After", v, sizeof v));
+    bh_res_free(&r);
     /* A different body under the held key is still a 422. */
     post("/v1/payments", "tv-northbury-sample", "held-key",
          "{\"amount\":43,\"reference\":\"INFLIGHT-2\",\"description\":\"x\"}", &r);
     assert_problem(&r, 422, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     const char *q[1] = { "INFLIGHT-2" };
     assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, q), 0);
 }
@@ -2603,7 +2432,7 @@ static void t_body_truncations(void **state)
         cut[i] = '\0';
         req_t q = { .method = "POST", .path = "/v1/payments", .auth = "tv-northbury-sample",
                     .body = cut, .body_len = i };
-        res_t r;
+        bh_res r;
         if (i == 0) {
             q.body = "";
             q.body_len = 0;
@@ -2611,14 +2440,14 @@ static void t_body_truncations(void **state)
         http(&q, &r);
         if (r.status != 400 && r.status != 422)
             fail_msg("prefix %zu: %ld %s", i, r.status, r.body ? r.body : "");
-        res_free(&r);
+        bh_res_free(&r);
         free(cut);
     }
     const char *p[1] = { "TRUNC-1" };
     assert_int_equal(fx_count("SELECT COUNT(*) FROM payments WHERE reference = $1", 1, p), 0);
-    res_t r;
+    bh_res r;
     assert_int_equal(post("/v1/payments", "tv-northbury-sample", NULL, body, &r), 201);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void t_tokens_and_paths(void **state)
@@ -2630,10 +2459,10 @@ static void t_tokens_and_paths(void **state)
     const char *p[4] = { h, "northbury", "person-x", "1000" };
     fx("INSERT INTO tokens (token_hash, tenant_id, person, kind, expires) "
        "VALUES ($1, $2, $3, 'access', $4)", 4, p);
-    res_t r;
+    bh_res r;
     get("/v1/appointments", "expired-token", &r);
     assert_problem(&r, 401, "/problems/unauthorized");
-    res_free(&r);
+    bh_res_free(&r);
     /* A refresh token is not an access token. */
     bo_sha256_hex("refresh-only", 12, h);
     const char *q[4] = { h, "northbury", "person-x", "4102444800" };
@@ -2641,22 +2470,22 @@ static void t_tokens_and_paths(void **state)
        "VALUES ($1, $2, $3, 'refresh', $4)", 4, q);
     get("/v1/appointments", "refresh-only", &r);
     assert_problem(&r, 401, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     /* Odd paths and methods. */
     get("/v1/payments/%ff%fe", "tv-northbury-sample", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     get("/v1/payments/a/b/c/d/e/f/g/h/i", "tv-northbury-sample", &r);
     assert_problem(&r, 404, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     req_t d = { .method = "DELETE", .path = "/v1/payments", .auth = "tv-northbury-sample" };
     http(&d, &r);
     assert_problem(&r, 405, NULL);
-    res_free(&r);
+    bh_res_free(&r);
     req_t hq = { .method = "POST", .path = "/health" };
     http(&hq, &r);
     assert_problem(&r, 405, NULL);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void t_audit(void **state)

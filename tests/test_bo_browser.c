@@ -45,6 +45,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/bo_harness.h"
+
 #define CHROMEDRIVER "/usr/bin/chromedriver"
 #define CHROMIUM "/usr/bin/chromium"
 #define ELEMENT_KEY "element-6066-11e4-a52e-4f735466cecf" /* WebDriver's web element identifier */
@@ -57,80 +59,19 @@ static pid_t g_server = -1, g_driver = -1;
 
 /* ---- HTTP ---- */
 
-typedef struct {
-    long status;
-    char *body;
-    size_t len;
-} res_t;
-
-static size_t on_body(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    char *b = realloc(r->body, r->len + s * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, s * n);
-    r->len += s * n;
-    b[r->len] = '\0';
-    r->body = b;
-    return s * n;
-}
-
-static void res_free(res_t *r)
-{
-    free(r->body);
-    memset(r, 0, sizeof *r);
-}
-
+/* The shared part is tests/bo_harness.c. */
 static long http(const char *method, const char *url, const char *auth, const char *ctype,
-                 const char *body, res_t *r)
+                 const char *body, bh_res *r)
 {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    struct curl_slist *h = NULL;
-    char line[300];
-    if (auth) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", auth);
-        h = curl_slist_append(h, line);
-    }
-    if (body) {
-        snprintf(line, sizeof line, "Content-Type: %s", ctype);
-        h = curl_slist_append(h, line);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L); /* a hang fails, it is not measured */
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        r->status = -1;
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r->status;
+    bh_req q = { .method = method, .url = url, .auth = auth, .ctype = ctype, .body = body,
+                 .timeout = 120 /* a hang fails, it is not measured */ };
+    return bh_http(&q, r);
 }
 
 /* A member of a JSON body, path of up to two names, as a new string. */
 static char *json_get(const char *body, const char *a, const char *b)
 {
-    cJSON *o = cJSON_Parse(body ? body : "");
-    cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        x = cJSON_GetObjectItemCaseSensitive(x, b);
-    char *s = NULL;
-    if (cJSON_IsString(x))
-        s = strdup(x->valuestring);
-    else if (cJSON_IsBool(x))
-        s = strdup(cJSON_IsTrue(x) ? "true" : "false");
-    cJSON_Delete(o);
-    return s;
+    return bh_json_get(body, a, b);
 }
 
 /* ---- WebDriver ---- */
@@ -141,13 +82,13 @@ static cJSON *wd(const char *method, const char *path, const char *body)
 {
     char url[512];
     snprintf(url, sizeof url, "%s%s", g_wd, path);
-    res_t r;
+    bh_res r;
     long st = http(method, url, NULL, "application/json; charset=utf-8",
                    body ? body : (strcmp(method, "POST") == 0 ? "{}" : NULL), &r);
     cJSON *o = cJSON_Parse(r.body ? r.body : "");
     if (st != 200 || !o)
         fail_msg("WebDriver %s %s: %ld %s", method, path, st, r.body ? r.body : "");
-    res_free(&r);
+    bh_res_free(&r);
     cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(o, "value");
     cJSON_Delete(o);
     return v;
@@ -218,7 +159,7 @@ static void click(const char *css)
     snprintf(url, sizeof url, "%s/session/%s/element/%s/name", g_wd, g_session, e);
     int gone = 0;
     for (int i = 0; i < 1200 && !gone; i++) {
-        res_t r;
+        bh_res r;
         long st = http("GET", url, NULL, NULL, NULL, &r);
         /* "stale element reference", or while the next page is being
          * committed chromium's "Node ... does not belong to the document":
@@ -227,7 +168,7 @@ static void click(const char *css)
         gone = st > 0 && st != 200;
         if (st < 0)
             fail_msg("after clicking %s: chromedriver did not answer", css);
-        res_free(&r);
+        bh_res_free(&r);
         if (!gone)
             usleep(25 * 1000);
     }
@@ -271,46 +212,6 @@ static void assert_el_has(const char *css, const char *want)
 
 /* ---- processes ---- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* Waits until GET url answers 200 (start-up, not a timed assertion). */
-static int wait_ready(const char *url, pid_t pid)
-{
-    for (int i = 0; i < 600; i++) {
-        res_t r;
-        long st = http("GET", url, NULL, NULL, NULL, &r);
-        res_free(&r);
-        if (st == 200)
-            return 0;
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return -1;
-        usleep(50 * 1000);
-    }
-    return -1;
-}
-
-static void stop_child(pid_t *pid)
-{
-    if (*pid > 0) {
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-    }
-    *pid = -1;
-}
-
 static int teardown(void **state);
 
 static int setup_inner(void);
@@ -332,19 +233,16 @@ static int setup_inner(void)
                 "chromium-driver): browser tests skipped\n", CHROMIUM, CHROMEDRIVER);
         return 0;
     }
-    const char *b = getenv("CIVICTV_BUILD");
-    char bin[512];
-    snprintf(bin, sizeof bin, "%s/civictv-backoffice", b ? b : "build");
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr, "test_bo_browser: no %s: build the programs first\n", bin);
+    const char *bin = bh_server_binary();
+    if (!bin) {
+        fprintf(stderr, "test_bo_browser: no civictv-backoffice: build the programs first\n");
         return -1;
     }
-    snprintf(g_dir, sizeof g_dir, "/tmp/bo-browser-XXXXXX");
-    if (!mkdtemp(g_dir))
+    if (bh_make_dir(g_dir, sizeof g_dir, "bo-browser") != 0)
         return -1;
     char db[128], ps[16], wps[16];
     snprintf(db, sizeof db, "%s/bo.db", g_dir);
-    int port = free_port(), wport = free_port();
+    int port = bh_free_port(), wport = bh_free_port();
     if (port < 0 || wport < 0)
         return -1;
     snprintf(ps, sizeof ps, "%d", port);
@@ -367,12 +265,12 @@ static int setup_inner(void)
     }
     char url[160];
     snprintf(url, sizeof url, "%s/health", g_base);
-    if (wait_ready(url, g_server) != 0) {
+    if (bh_wait_ready(url, g_server) != 0) {
         fprintf(stderr, "test_bo_browser: the back office did not start\n");
         return -1;
     }
     snprintf(url, sizeof url, "%s/status", g_wd);
-    if (wait_ready(url, g_driver) != 0) {
+    if (bh_wait_ready(url, g_driver) != 0) {
         fprintf(stderr, "test_bo_browser: chromedriver did not start\n");
         return -1;
     }
@@ -406,18 +304,13 @@ static int teardown(void **state)
     if (g_session[0]) {
         char path[256];
         snprintf(path, sizeof path, "%s/session/%s", g_wd, g_session);
-        res_t r;
+        bh_res r;
         http("DELETE", path, NULL, NULL, NULL, &r);
-        res_free(&r);
+        bh_res_free(&r);
     }
-    stop_child(&g_driver);
-    stop_child(&g_server);
-    if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "test_bo_browser: could not remove %s\n", g_dir);
-    }
+    bh_stop_child(&g_driver, SIGTERM);
+    bh_stop_child(&g_server, SIGTERM);
+    bh_remove_dir(g_dir);
     return 0;
 }
 
@@ -442,7 +335,7 @@ static void create_payment(const char *lang, payment *p)
     snprintf(url, sizeof url, "%s/v1/payments", g_base);
     snprintf(body, sizeof body, "{\"amount\":12345,\"reference\":\"BROWSER\","
              "\"description\":\"Council Tax\",\"language\":\"%s\"}", lang);
-    res_t r;
+    bh_res r;
     if (http("POST", url, "tv-northbury-sample", "application/json", body, &r) != 201)
         fail_msg("creating a payment: %ld %s", r.status, r.body ? r.body : "");
     char *id = json_get(r.body, "payment_id", NULL), *u = json_get(r.body, "short_url", NULL);
@@ -452,7 +345,7 @@ static void create_payment(const char *lang, payment *p)
     snprintf(p->url, sizeof p->url, "%s", u);
     free(id);
     free(u);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 /* The payment's state through the API: status, and code when want_code. */
@@ -460,7 +353,7 @@ static void assert_state(const payment *p, const char *status, const char *code)
 {
     char url[200];
     snprintf(url, sizeof url, "%s/v1/payments/%s", g_base, p->id);
-    res_t r;
+    bh_res r;
     assert_int_equal(http("GET", url, "tv-northbury-sample", NULL, NULL, &r), 200);
     char *s = json_get(r.body, "state", "status"), *c = json_get(r.body, "state", "code");
     if (!s || strcmp(s, status) != 0)
@@ -469,7 +362,7 @@ static void assert_state(const payment *p, const char *status, const char *code)
         fail_msg("payment %s: code %s, expected %s", p->id, c ? c : "(none)", code);
     free(s);
     free(c);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 static void fill_card(const char *number)
@@ -498,7 +391,7 @@ static void t_device_sign_in(void **state)
     NEED_BROWSER();
     char url[200];
     snprintf(url, sizeof url, "%s/oauth/device_authorization", g_base);
-    res_t r;
+    bh_res r;
     assert_int_equal(http("POST", url, NULL, "application/x-www-form-urlencoded",
                           "client_id=northbury", &r), 200);
     char *device = json_get(r.body, "device_code", NULL);
@@ -507,7 +400,7 @@ static void t_device_sign_in(void **state)
     assert_non_null(device);
     assert_non_null(user);
     assert_non_null(vuri);
-    res_free(&r);
+    bh_res_free(&r);
     char token_body[256];
     snprintf(token_body, sizeof token_body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
              "grant-type%%3Adevice_code&client_id=northbury&device_code=%s", device);
@@ -518,7 +411,7 @@ static void t_device_sign_in(void **state)
     char *err = json_get(r.body, "error", NULL);
     assert_string_equal(err, "authorization_pending");
     free(err);
-    res_free(&r);
+    bh_res_free(&r);
 
     /* The viewer types the code as it might be typed: lower case, no dash. */
     navigate(vuri);
@@ -538,16 +431,16 @@ static void t_device_sign_in(void **state)
     assert_int_equal(r.status, 200);
     char *access = json_get(r.body, "access_token", NULL);
     assert_non_null(access);
-    res_free(&r);
+    bh_res_free(&r);
     /* The token is the signed-in viewer's: their appointments answer. */
     snprintf(url, sizeof url, "%s/v1/appointments", g_base);
     assert_int_equal(http("GET", url, access, NULL, NULL, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     /* The device code is one-time. */
     snprintf(url, sizeof url, "%s/oauth/token", g_base);
     http("POST", url, NULL, "application/x-www-form-urlencoded", token_body, &r);
     assert_int_equal(r.status, 400);
-    res_free(&r);
+    bh_res_free(&r);
     free(access);
     free(device);
     free(user);
@@ -575,15 +468,15 @@ static void t_link_preview(void **state)
     payment p;
     create_payment("en", &p);
     /* What a chat app's preview does: GETs, following redirects. */
-    res_t r;
+    bh_res r;
     assert_int_equal(http("GET", p.url, NULL, NULL, NULL, &r), 200);
     assert_non_null(strstr(r.body, "id=\"continue\""));
-    res_free(&r);
+    bh_res_free(&r);
     const char *code = strrchr(p.url, '/');
     char url[200];
     snprintf(url, sizeof url, "%s/pay%s", g_base, code);
     assert_int_equal(http("GET", url, NULL, NULL, NULL, &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     assert_state(&p, "created", NULL);
     /* The browser's GET of the page does not start it either. */
     navigate(p.url);

@@ -28,7 +28,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,6 +41,7 @@
 
 #include "backoffice/bo_store.h"
 #include "backoffice/bo_util.h"
+#include "tests/bo_harness.h"
 
 static char g_spec[1024];
 static char g_dir[64];
@@ -60,8 +60,9 @@ static int g_skip;               /* PostgreSQL asked for but not configured */
         }                                                                           \
     } while (0)
 
-/* ---- HTTP ---- */
+/* ---- HTTP (the shared part is tests/bo_harness.c) ---- */
 
+/* An answer with the two header fields these tests read. */
 typedef struct {
     long status;
     char *body;
@@ -69,40 +70,6 @@ typedef struct {
     char ctype[128];
     char location[256];
 } res_t;
-
-static size_t on_body(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    char *b = realloc(r->body, r->len + s * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, s * n);
-    r->len += s * n;
-    b[r->len] = '\0';
-    r->body = b;
-    return s * n;
-}
-
-static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-        return;
-    const char *v = line + nl + 1, *e = line + n;
-    while (v < e && *v == ' ')
-        v++;
-    while (e > v && (e[-1] == '\r' || e[-1] == '\n'))
-        e--;
-    snprintf(out, cap, "%.*s", (int)(e - v), v);
-}
-
-static size_t on_hdr(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    header_value(p, s * n, "Content-Type", r->ctype, sizeof r->ctype);
-    header_value(p, s * n, "Location", r->location, sizeof r->location);
-    return s * n;
-}
 
 static void res_free(res_t *r)
 {
@@ -114,35 +81,18 @@ static long http_post(const char *base, const char *path, const char *auth, cons
                       const char *body, res_t *r)
 {
     memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[512], line[320];
+    char url[512];
     snprintf(url, sizeof url, "%s%s", base, path);
-    struct curl_slist *h = NULL;
-    snprintf(line, sizeof line, "Authorization: Bearer %s", auth);
-    h = curl_slist_append(h, line);
-    if (idem) {
-        snprintf(line, sizeof line, "Idempotency-Key: %s", idem);
-        h = curl_slist_append(h, line);
-    }
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L); /* a hang fails; nothing is timed */
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        r->status = -1;
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    bh_req q = { .method = "POST", .url = url, .auth = auth, .idem = idem, .body = body,
+                 .timeout = 60 /* a hang fails; nothing is timed */ };
+    bh_res a;
+    r->status = bh_http(&q, &a);
+    r->body = a.body;
+    r->len = a.len;
+    a.body = NULL;
+    bh_res_header(&a, "Content-Type", r->ctype, sizeof r->ctype);
+    bh_res_header(&a, "Location", r->location, sizeof r->location);
+    bh_res_free(&a);
     return r->status;
 }
 
@@ -156,60 +106,6 @@ static int problem_is(const res_t *r, long status, const char *type)
 }
 
 /* ---- processes and fixtures ---- */
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static pid_t spawn_server(const char *bin, char *base, size_t cap)
-{
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", free_port());
-    snprintf(base, cap, "http://127.0.0.1:%s", ps);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(bin, bin, "--port", ps, "--database", g_spec, "--seed", "sample",
-              "--threads", "4", (char *)NULL);
-        _exit(127);
-    }
-    char url[128];
-    snprintf(url, sizeof url, "%s/health", base);
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    res_t sink = { 0 };
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    for (int i = 0; pid > 0 && i < 600; i++) {
-        long st = -1;
-        if (curl_easy_perform(c) == CURLE_OK)
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-        res_free(&sink);
-        if (st == 200) {
-            curl_easy_cleanup(c);
-            return pid;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            break;
-        usleep(50 * 1000); /* waiting for start-up, not a timed assertion */
-    }
-    curl_easy_cleanup(c);
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    return -1;
-}
 
 static void fx(const char *sql, int n, const char *const *p)
 {
@@ -233,17 +129,9 @@ static bo_rows *query(const char *sql, int n, const char *const *p)
 /* First server (migrates and seeds), fixtures, then the second server. */
 static int start_pair(void)
 {
-    const char *b = getenv("CIVICTV_BUILD");
-    char bin[512];
-    snprintf(bin, sizeof bin, "%s/civictv-backoffice", b ? b : "build");
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr, "test_bo_concurrency: no %s: build the programs first\n", bin);
+    static const char *const extra[] = { "--threads", "4", NULL };
+    if ((g_pid[0] = bh_spawn_server(g_spec, extra, g_base[0], sizeof g_base[0])) < 0)
         return -1;
-    }
-    if ((g_pid[0] = spawn_server(bin, g_base[0], sizeof g_base[0])) < 0) {
-        fprintf(stderr, "test_bo_concurrency: %s did not start on %s\n", bin, g_spec);
-        return -1;
-    }
     bo_store_cfg sc = { .spec = g_spec, .pool_size = 2 };
     char err[512];
     if (bo_store_open(&sc, &g_store, err, sizeof err) != BO_STORE_OK) {
@@ -267,10 +155,8 @@ static int start_pair(void)
         fx("INSERT INTO slots (id, tenant_id, service_code, day, start_time, end_time) "
            "VALUES ($1, $2, $3, $4, $5, $6)", 6, p);
     }
-    if ((g_pid[1] = spawn_server(bin, g_base[1], sizeof g_base[1])) < 0) {
-        fprintf(stderr, "test_bo_concurrency: a second %s did not start on %s\n", bin, g_spec);
+    if ((g_pid[1] = bh_spawn_server(g_spec, extra, g_base[1], sizeof g_base[1])) < 0)
         return -1;
-    }
     return 0;
 }
 
@@ -290,28 +176,17 @@ static int stop_pair(void **state)
 {
     (void)state;
     for (int i = 0; i < 2; i++)
-        if (g_pid[i] > 0) {
-            kill(g_pid[i], SIGTERM);
-            waitpid(g_pid[i], NULL, 0);
-            g_pid[i] = -1;
-        }
+        bh_stop_child(&g_pid[i], SIGTERM);
     bo_store_close(g_store);
     g_store = NULL;
-    if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "test_bo_concurrency: could not remove %s\n", g_dir);
-        g_dir[0] = '\0';
-    }
+    bh_remove_dir(g_dir);
     return 0;
 }
 
 static int setup_sqlite(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/bo-cc-XXXXXX");
-    if (!mkdtemp(g_dir))
+    if (bh_make_dir(g_dir, sizeof g_dir, "bo-cc") != 0)
         return -1;
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
     return start_pair_or_clean();
@@ -326,18 +201,7 @@ static int setup_pg(void **state)
         return 0;
     }
     snprintf(g_spec, sizeof g_spec, "%s", pg);
-    PGconn *c = PQconnectdb(pg);
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "CIVICTV_PG: %s", PQerrorMessage(c));
-        PQfinish(c);
-        return -1;
-    }
-    PGresult *r = PQexec(c, "SET client_min_messages = warning; "
-                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    PQfinish(c);
-    return ok ? start_pair_or_clean() : -1;
+    return bh_reset_pg(pg) == 0 ? start_pair_or_clean() : -1;
 }
 
 /* ---- racing clients ---- */

@@ -41,7 +41,6 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,6 +53,7 @@
 #include <unistd.h>
 
 #include "backoffice/bo_store.h"
+#include "tests/bo_harness.h"
 
 enum { THREADS = 6, PER_THREAD = 400, ROUNDS = 3 };
 
@@ -62,143 +62,35 @@ static char g_dir[64];
 static pid_t g_server = -1;      /* the running server, for the teardown */
 static const char *g_key = "tv-northbury-sample";
 
-/* ---- HTTP ---- */
-
-typedef struct {
-    long status;
-    char *body;
-    size_t len;
-} res_t;
-
-static size_t on_body(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    char *b = realloc(r->body, r->len + s * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, s * n);
-    r->len += s * n;
-    b[r->len] = '\0';
-    r->body = b;
-    return s * n;
-}
+/* ---- HTTP (the shared part is tests/bo_harness.c) ---- */
 
 /* One request on handle c (kept alive between calls); status -1 when the
  * connection failed or broke. */
 static long http(CURL *c, const char *base, const char *method, const char *path,
-                 const char *idem, const char *body, res_t *r)
+                 const char *idem, const char *body, bh_res *r)
 {
-    memset(r, 0, sizeof *r);
-    char url[512], line[320];
+    char url[512];
     snprintf(url, sizeof url, "%s%s", base, path);
-    struct curl_slist *h = NULL;
-    snprintf(line, sizeof line, "Authorization: Bearer %s", g_key);
-    h = curl_slist_append(h, line);
-    if (idem) {
-        snprintf(line, sizeof line, "Idempotency-Key: %s", idem);
-        h = curl_slist_append(h, line);
-    }
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    } else {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L); /* a hang fails the test, not a measure */
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        r->status = -1;
-    curl_slist_free_all(h);
-    return r->status;
+    bh_req q = { .method = method, .url = url, .auth = g_key, .idem = idem, .body = body,
+                 .handle = c, .timeout = 60 /* a hang fails the test, not a measure */ };
+    return bh_http(&q, r);
 }
 
-static void res_free(res_t *r)
+static char *json_str(const bh_res *r, const char *name)
 {
-    free(r->body);
-    memset(r, 0, sizeof *r);
-}
-
-static char *json_str(const res_t *r, const char *name)
-{
-    cJSON *o = cJSON_Parse(r->body ? r->body : "");
-    cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
-    char *s = NULL;
-    if (cJSON_IsString(x))
-        s = strdup(x->valuestring);
-    else if (cJSON_IsNumber(x)) {
-        char n[32];
-        snprintf(n, sizeof n, "%.0f", x->valuedouble);
-        s = strdup(n);
-    }
-    cJSON_Delete(o);
-    return s;
+    return bh_json_get(r->body, name, NULL);
 }
 
 /* ---- the server process ---- */
 
-static const char *server_binary(void)
-{
-    static char path[512];
-    const char *b = getenv("CIVICTV_BUILD");
-    snprintf(path, sizeof path, "%s/civictv-backoffice", b ? b : "build");
-    return access(path, X_OK) == 0 ? path : NULL;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0)
-        fail_msg("no free port");
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* Starts the binary on a free port and waits until /health answers. */
 static pid_t spawn_server(char *base, size_t cap)
 {
-    const char *bin = server_binary();
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", free_port());
-    snprintf(base, cap, "http://127.0.0.1:%s", ps);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl(bin, bin, "--port", ps, "--database", g_spec, "--seed", "sample",
-              "--idem-lease", "1", "--threads", "4", (char *)NULL);
-        _exit(127);
-    }
-    CURL *c = curl_easy_init();
-    for (int i = 0; i < 600; i++) {
-        res_t r;
-        long st = http(c, base, "GET", "/health", NULL, NULL, &r);
-        res_free(&r);
-        if (st == 200) {
-            curl_easy_cleanup(c);
-            return pid;
-        }
-        int ws;
-        if (waitpid(pid, &ws, WNOHANG) == pid)
-            fail_msg("%s exited during start-up", bin);
-        usleep(50 * 1000); /* waiting for start-up, not a timed assertion */
-    }
-    curl_easy_cleanup(c);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    fail_msg("%s did not start", bin);
-    return -1;
+    static const char *const extra[] = { "--idem-lease", "1", "--threads", "4", NULL };
+    pid_t pid = bh_spawn_server(g_spec, extra, base, cap);
+    if (pid < 0)
+        fail_msg("the server binary did not start");
+    return pid;
 }
 
 /* ---- the database, read directly ---- */
@@ -249,7 +141,7 @@ static void *client_run(void *arg)
         char key[64], body[160];
         key_of(c->round, c->thread, i, key, sizeof key, body, sizeof body);
         c->id[i][0] = '\0';
-        res_t r;
+        bh_res r;
         http(h, c->base, "POST", "/v1/payments", key, body, &r);
         c->status[i] = r.status;
         if (r.status == 201) {
@@ -258,7 +150,7 @@ static void *client_run(void *arg)
             free(id);
         }
         __atomic_store_n(&c->n, i + 1, __ATOMIC_RELEASE);
-        res_free(&r);
+        bh_res_free(&r);
         if (c->status[i] != 201)
             break; /* the server is gone (or answered wrongly: checked later) */
     }
@@ -278,7 +170,7 @@ static int id_known(char (*ids)[40], int n, const char *id)
 
 static void crash_rounds(void)
 {
-    if (!server_binary()) {
+    if (!bh_server_binary()) {
         fprintf(stderr, "test_bo_crash: no %s/civictv-backoffice; build the programs first\n",
                 getenv("CIVICTV_BUILD") ? getenv("CIVICTV_BUILD") : "build");
         skip();
@@ -359,7 +251,7 @@ static void crash_rounds(void)
                 snprintf(ref, sizeof ref, "CRASH-%d-%d-%d", round, t, i);
                 snprintf(amount, sizeof amount, "%d", 100 + i);
                 snprintf(path, sizeof path, "/v1/payments/%s", cl[t].id[i]);
-                res_t r;
+                bh_res r;
                 if (http(h, base, "GET", path, NULL, NULL, &r) != 200)
                     fail_msg("payment %s (%s) answered 201 before the kill is missing: %ld",
                              cl[t].id[i], ref, r.status);
@@ -370,7 +262,7 @@ static void crash_rounds(void)
                 assert_string_equal(got_amount, amount);
                 free(got_ref);
                 free(got_amount);
-                res_free(&r);
+                bh_res_free(&r);
             }
 
         /* (3) Nothing else: at most one payment per key sent, and no more
@@ -403,13 +295,13 @@ static void crash_rounds(void)
             for (int i = 0; i < cl[t].n; i++) {
                 char key[64], body[160];
                 key_of(round, t, i, key, sizeof key, body, sizeof body);
-                res_t r;
+                bh_res r;
                 int tries = 0;
                 /* 409 while the dead server's claim is within its lease;
                  * the lease is 1 s, so 30 s of retries is far beyond it. */
                 while (http(h, base, "POST", "/v1/payments", key, body, &r) == 409 &&
                        ++tries < 300) {
-                    res_free(&r);
+                    bh_res_free(&r);
                     usleep(100 * 1000);
                 }
                 if (r.status != 201)
@@ -421,7 +313,7 @@ static void crash_rounds(void)
                 assert_true(seen_n < seen_cap);
                 snprintf(seen[seen_n++], 40, "%s", id);
                 free(id);
-                res_free(&r);
+                bh_res_free(&r);
             }
         curl_easy_cleanup(h);
         fprintf(stderr, "round %d: %d sent, %d answered 201 before SIGKILL, %d unanswered, "
@@ -446,8 +338,7 @@ static void crash_rounds(void)
 static void t_sqlite(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/bo-crash-XXXXXX");
-    assert_non_null(mkdtemp(g_dir));
+    assert_int_equal(bh_make_dir(g_dir, sizeof g_dir, "bo-crash"), 0);
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
     crash_rounds();
 }
@@ -456,18 +347,8 @@ static void t_sqlite(void **state)
 static int cleanup(void **state)
 {
     (void)state;
-    if (g_server > 0) {
-        kill(g_server, SIGKILL);
-        waitpid(g_server, NULL, 0);
-        g_server = -1;
-    }
-    if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "test_bo_crash: could not remove %s\n", g_dir);
-        g_dir[0] = '\0';
-    }
+    bh_stop_child(&g_server, SIGKILL);
+    bh_remove_dir(g_dir);
     return 0;
 }
 
@@ -480,15 +361,8 @@ static void t_postgres(void **state)
         skip();
     }
     snprintf(g_spec, sizeof g_spec, "%s", pg);
-    PGconn *c = PQconnectdb(pg);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("CIVICTV_PG: %s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, "SET client_min_messages = warning; "
-                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("resetting the test database: %s", PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
+    if (bh_reset_pg(pg) != 0)
+        fail_msg("CIVICTV_PG: the test database could not be emptied");
     crash_rounds();
 }
 

@@ -27,7 +27,6 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +39,7 @@
 
 #include "backoffice/bo_store.h"
 #include "backoffice/bo_util.h"
+#include "tests/bo_harness.h"
 
 #define NB_TV "tv-northbury-sample"
 #define NB_ADMIN "admin-northbury-sample"
@@ -53,92 +53,30 @@ static char g_dir[64];
 static char g_base[64];
 static pid_t g_pid = -1;
 
-/* ---- HTTP ---- */
-
-typedef struct {
-    long status;
-    char *body;
-    size_t len;
-} res_t;
-
-static size_t on_body(char *p, size_t s, size_t n, void *u)
-{
-    res_t *r = u;
-    char *b = realloc(r->body, r->len + s * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, s * n);
-    r->len += s * n;
-    b[r->len] = '\0';
-    r->body = b;
-    return s * n;
-}
-
-static void res_free(res_t *r)
-{
-    free(r->body);
-    memset(r, 0, sizeof *r);
-}
+/* ---- HTTP (the shared part is tests/bo_harness.c) ---- */
 
 /* body starting with '{' is sent as JSON, anything else as a form. */
 static long http(const char *method, const char *path, const char *auth, const char *body,
-                 res_t *r)
+                 bh_res *r)
 {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[768], line[320];
+    char url[768];
     snprintf(url, sizeof url, "%s%s", g_base, path);
-    struct curl_slist *h = NULL;
-    if (auth) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", auth);
-        h = curl_slist_append(h, line);
-    }
-    if (body) {
-        h = curl_slist_append(h, body[0] == '{' ? "Content-Type: application/json"
-                                                : "Content-Type: application/x-www-form-urlencoded");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L); /* a hang fails; nothing is timed */
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        r->status = -1;
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r->status;
+    bh_req q = { .method = method, .url = url, .auth = auth, .body = body,
+                 .ctype = body && body[0] != '{' ? "application/x-www-form-urlencoded" : NULL,
+                 .timeout = 60 /* a hang fails; nothing is timed */ };
+    return bh_http(&q, r);
 }
 
-/* A string member (a path of up to two names; an array index as "#0"). */
+/* A member (a path of up to two names; an array index as "#0"). */
 static char *jget(const char *body, const char *a, const char *b)
 {
-    cJSON *o = cJSON_Parse(body ? body : "");
-    cJSON *x = a[0] == '#' ? cJSON_GetArrayItem(o, atoi(a + 1))
-                           : cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        x = cJSON_GetObjectItemCaseSensitive(x, b);
-    char *s = cJSON_IsString(x) ? strdup(x->valuestring) : NULL;
-    cJSON_Delete(o);
-    return s;
+    return bh_json_get(body, a, b);
 }
 
-/* Calls method path with auth and body; must answer `want`, and (when
- * missing_path is given) exactly as the same call on missing_path. */
 static void refused(const char *method, const char *path, const char *missing_path,
                     const char *auth, const char *body, long want)
 {
-    res_t r, m;
+    bh_res r, m;
     http(method, path, auth, body, &r);
     if (r.status != want)
         fail_msg("%s %s as %s: %ld, want %ld: %s", method, path, auth ? auth : "(none)",
@@ -149,68 +87,28 @@ static void refused(const char *method, const char *path, const char *missing_pa
             fail_msg("%s %s as %s tells another tenant's id from a missing one:\n"
                      "  %ld %s\n  %ld %s", method, path, auth ? auth : "(none)", r.status,
                      r.body ? r.body : "", m.status, m.body ? m.body : "");
-        res_free(&m);
+        bh_res_free(&m);
     }
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 /* A list answered 200 that must not mention id. */
 static void not_listed(const char *path, const char *auth, const char *id)
 {
-    res_t r;
+    bh_res r;
     if (http("GET", path, auth, NULL, &r) != 200)
         fail_msg("GET %s: %ld %s", path, r.status, r.body ? r.body : "");
     if (r.body && strstr(r.body, id))
         fail_msg("GET %s as %s lists %s: %s", path, auth ? auth : "(none)", id, r.body);
-    res_free(&r);
+    bh_res_free(&r);
 }
 
 /* ---- server and fixtures ---- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static int start_server(void)
 {
-    const char *b = getenv("CIVICTV_BUILD");
-    char bin[512], ps[16];
-    snprintf(bin, sizeof bin, "%s/civictv-backoffice", b ? b : "build");
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr, "test_bo_isolation: no %s: build the programs first\n", bin);
-        return -1;
-    }
-    snprintf(ps, sizeof ps, "%d", free_port());
-    snprintf(g_base, sizeof g_base, "http://127.0.0.1:%s", ps);
-    g_pid = fork();
-    if (g_pid == 0) {
-        execl(bin, bin, "--port", ps, "--database", g_spec, "--seed", "sample",
-              "--device-interval", "0", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; g_pid > 0 && i < 600; i++) {
-        res_t r;
-        long st = http("GET", "/health", NULL, NULL, &r);
-        res_free(&r);
-        if (st == 200)
-            break;
-        if (waitpid(g_pid, NULL, WNOHANG) == g_pid) {
-            g_pid = -1;
-            break;
-        }
-        usleep(50 * 1000); /* waiting for start-up, not a timed assertion */
-    }
-    if (g_pid < 0)
+    static const char *const extra[] = { "--device-interval", "0", NULL };
+    if ((g_pid = bh_spawn_server(g_spec, extra, g_base, sizeof g_base)) < 0)
         return -1;
     /* Signed-in viewers of each tenant (tokens as the device flow stores
      * them: a SHA-256 hash). */
@@ -243,26 +141,15 @@ static int start_server(void)
 static int teardown(void **state)
 {
     (void)state;
-    if (g_pid > 0) {
-        kill(g_pid, SIGTERM);
-        waitpid(g_pid, NULL, 0);
-        g_pid = -1;
-    }
-    if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "test_bo_isolation: could not remove %s\n", g_dir);
-        g_dir[0] = '\0';
-    }
+    bh_stop_child(&g_pid, SIGTERM);
+    bh_remove_dir(g_dir);
     return 0;
 }
 
 static int setup_sqlite(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/bo-iso-XXXXXX");
-    if (!mkdtemp(g_dir))
+    if (bh_make_dir(g_dir, sizeof g_dir, "bo-iso") != 0)
         return -1;
     snprintf(g_spec, sizeof g_spec, "%s/bo.db", g_dir);
     if (start_server() == 0)
@@ -281,18 +168,7 @@ static int setup_pg(void **state)
     if (g_no_pg)
         return 0;
     snprintf(g_spec, sizeof g_spec, "%s", pg);
-    PGconn *c = PQconnectdb(pg);
-    int ok = PQstatus(c) == CONNECTION_OK;
-    if (ok) {
-        PGresult *r = PQexec(c, "SET client_min_messages = warning; "
-                                "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        PQclear(r);
-    }
-    if (!ok)
-        fprintf(stderr, "CIVICTV_PG: %s", PQerrorMessage(c));
-    PQfinish(c);
-    if (ok && start_server() == 0)
+    if (bh_reset_pg(pg) == 0 && start_server() == 0)
         return 0;
     teardown(NULL);
     return -1;
@@ -302,7 +178,7 @@ static int setup_pg(void **state)
 
 static void sweep(void)
 {
-    res_t r;
+    bh_res r;
     char path[512], miss[512], body[512];
 
     /* Northbury's payment, paid on the phone pages, with a refund. */
@@ -312,27 +188,27 @@ static void sweep(void)
     char *pay = jget(r.body, "payment_id", NULL), *url = jget(r.body, "short_url", NULL);
     assert_non_null(pay);
     assert_non_null(url);
-    res_free(&r);
+    bh_res_free(&r);
     const char *code = strrchr(url, '/') + 1;
     snprintf(path, sizeof path, "/pay/%s/start", code);
     assert_int_equal(http("POST", path, NULL, "a=1", &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/pay/%s/card", code);
     assert_int_equal(http("POST", path, NULL, "card_number=4242424242424242&expiry=12%2F30"
                           "&name=A&cvc=123", &r), 200);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", pay);
     assert_int_equal(http("POST", path, NB_ADMIN, "{\"amount\":100}", &r), 201);
     char *refund = jget(r.body, "refund_id", NULL);
     assert_non_null(refund);
-    res_free(&r);
+    bh_res_free(&r);
     /* A second payment, still created, for cancel. */
     assert_int_equal(http("POST", "/v1/payments", NB_TV,
                           "{\"amount\":300,\"reference\":\"ISO-2\",\"description\":\"Iso\"}",
                           &r), 201);
     char *pay2 = jget(r.body, "payment_id", NULL);
     assert_non_null(pay2);
-    res_free(&r);
+    bh_res_free(&r);
 
     /* Northbury's appointment. */
     char day[16];
@@ -350,12 +226,12 @@ static void sweep(void)
     char *slot = strdup(cJSON_GetObjectItemCaseSensitive(s0, "slot_id")->valuestring);
     char *free_slot = strdup(cJSON_GetObjectItemCaseSensitive(s1, "slot_id")->valuestring);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(body, sizeof body, "{\"slot_id\":\"%s\"}", slot);
     assert_int_equal(http("POST", "/v1/appointments", NB_VIEWER, body, &r), 201);
     char *appt = jget(r.body, "appointment_id", NULL);
     assert_non_null(appt);
-    res_free(&r);
+    bh_res_free(&r);
 
     /* Northbury's case, from a form submission by its viewer. */
     assert_int_equal(http("POST", "/v1/forms/blue-badge/submissions", NB_VIEWER,
@@ -363,7 +239,7 @@ static void sweep(void)
                           "\"reason\":\"Mobility\"}}", &r), 201);
     char *ref = jget(r.body, "reference", NULL);
     assert_non_null(ref);
-    res_free(&r);
+    bh_res_free(&r);
 
     /* Northbury's Open311 request. */
     assert_int_equal(http("POST", "/open311/v2/requests.json", NULL,
@@ -372,18 +248,18 @@ static void sweep(void)
                           &r), 201);
     char *sr = jget(r.body, "#0", "service_request_id");
     assert_non_null(sr);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/cases/%s/updates", sr);
     assert_int_equal(http("POST", path, NB_ADMIN, "{\"status\":\"IN_PROGRESS\","
                           "\"note\":\"Iso update\"}", &r), 201);
-    res_free(&r);
+    bh_res_free(&r);
 
     /* Northbury's device code. */
     assert_int_equal(http("POST", "/oauth/device_authorization", NULL, "client_id=northbury",
                           &r), 200);
     char *device = jget(r.body, "device_code", NULL);
     assert_non_null(device);
-    res_free(&r);
+    bh_res_free(&r);
 
     /* ---- Caerwen tries each of them ---- */
     static const char *const vb_keys[] = { CW_TV, CW_ADMIN, CW_VIEWER };
@@ -459,7 +335,7 @@ static void sweep(void)
     /* Northbury's device code redeemed as Caerwen's client. */
     snprintf(body, sizeof body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
              "%%3Adevice_code&client_id=caerwen&device_code=%s", device);
-    res_t a, m;
+    bh_res a, m;
     http("POST", "/oauth/token", NULL, body, &a);
     http("POST", "/oauth/token", NULL, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type"
          "%3Adevice_code&client_id=caerwen&device_code=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -472,8 +348,8 @@ static void sweep(void)
     assert_string_equal(ea, em);
     free(ea);
     free(em);
-    res_free(&a);
-    res_free(&m);
+    bh_res_free(&a);
+    bh_res_free(&m);
 
     /* ---- nothing of Northbury's changed ---- */
     snprintf(path, sizeof path, "/v1/payments/%s", pay2);
@@ -481,7 +357,7 @@ static void sweep(void)
     char *st = jget(r.body, "state", "status");
     assert_string_equal(st, "created");
     free(st);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/payments/%s/refunds", pay);
     assert_int_equal(http("GET", path, NB_TV, NULL, &r), 200);
     o = cJSON_Parse(r.body);
@@ -491,29 +367,29 @@ static void sweep(void)
         refunds = cJSON_GetObjectItemCaseSensitive(o, "refunds");
     assert_int_equal(cJSON_GetArraySize(refunds), 1);
     cJSON_Delete(o);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/appointments/%s", appt);
     assert_int_equal(http("GET", path, NB_VIEWER, NULL, &r), 200);
     st = jget(r.body, "status", NULL);
     assert_string_equal(st, "booked");
     free(st);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/appointments/slots?service=housing-advice&day=%s", day);
     assert_int_equal(http("GET", path, NB_VIEWER, NULL, &r), 200);
     assert_non_null(strstr(r.body, free_slot)); /* still free */
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/v1/cases/%s?postcode=NB1%%201AA", ref);
     assert_int_equal(http("GET", path, NB_TV, NULL, &r), 200);
     st = jget(r.body, "status", NULL);
     assert_string_equal(st, "received");
     free(st);
-    res_free(&r);
+    bh_res_free(&r);
     snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northbury", sr);
     assert_int_equal(http("GET", path, NULL, NULL, &r), 200);
     st = jget(r.body, "#0", "status");
     assert_string_equal(st, "open");
     free(st);
-    res_free(&r);
+    bh_res_free(&r);
 
     free(pay);
     free(pay2);
