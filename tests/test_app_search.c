@@ -148,6 +148,32 @@ static void test_fold(void **state)
     assert_string_equal(small, "");
 }
 
+/* Carousel text is outside data: any bytes fold without reading past
+ * the end, the folded text is never longer, and folding is idempotent. */
+static void test_fold_any_bytes(void **state)
+{
+    (void)state;
+    uint32_t x = 2463534242u;
+    for (int round = 0; round < 2000; round++) {
+        char in[64], out[64], again[64];
+        size_t n = (size_t)(round % 63);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            /* Mostly UTF-8 lead and continuation bytes, some ASCII. */
+            in[i] = (char)(x % 3 ? 0x80 | (x >> 8 & 0x7F) : 1 + (x >> 8) % 127);
+        }
+        in[n] = '\0';
+        size_t len = strlen(in);
+        size_t m = app_search_fold(in, out, sizeof out);
+        assert_true(m <= len);
+        assert_int_equal(strlen(out), m);
+        assert_int_equal(app_search_fold(out, again, sizeof again), m);
+        assert_string_equal(again, out);
+    }
+}
+
 /* Searching the Welsh sample without accents, or in capitals, finds the
  * words written with them, in titles and in texts. */
 static void test_find_ignores_accents(void **state)
@@ -184,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_find_ignores_accents),
         cmocka_unit_test(test_fold),
+        cmocka_unit_test(test_fold_any_bytes),
     };
     return cmocka_run_group_tests_name("app_search", tests, setup, teardown);
 }
