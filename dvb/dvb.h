@@ -132,6 +132,10 @@ typedef struct {
     uint64_t modules_assembled;
     int over_limit;           /* 1 while the carousel on air is refused */
     int service_id;           /* program_number in use, -1 if none */
+    /* DDBs of blocks already held (the carousel's next cycles), dropped
+     * on their header alone: those spanning packets are not even
+     * collected. */
+    uint64_t blocks_repeated;
 } dvb_progress;
 
 void dvb_receiver_progress(const dvb_receiver *r, dvb_progress *p);

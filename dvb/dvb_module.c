@@ -5,8 +5,10 @@
  * DDBs; every block but the last is exactly blockSize bytes
  * (13818-6 7.3.8, TR 101 202 4.6.3).  Blocks arrive in any order and
  * repeat every carousel cycle, so a bitmap records which are in; the
- * buffer is allocated at the first block, after the DII's sizes passed
- * the memory ceiling.  Compressed modules (TR 101 202 4.7.2,
+ * buffer is allocated at the first block (from the receiver's dvb_pages),
+ * after the DII's sizes passed the memory ceiling.  Once complete, an
+ * uncompressed module's buffer is its content as it is (no copy), and
+ * the bitmap is freed.  Compressed modules (TR 101 202 4.7.2,
  * compressed_module_descriptor) hold one zlib stream whose output must be
  * exactly original_size bytes: more or fewer means the module is damaged
  * or the DII lies, and either way its objects cannot be trusted.
@@ -25,12 +27,14 @@ struct dvb_module {
     size_t bytes_done;
     uint64_t blocks_stored;
     uint8_t *bitmap;
+    dvb_pages *pages;          /* where raw and content come from */
     dvb_blob *raw;             /* as transmitted, while receiving */
     dvb_blob *content;         /* decompressed, once complete */
 };
 
 dvb_err dvb_module_create(const dvb_dii_module *info, uint16_t blockSize,
-                          size_t max_bytes, dvb_module **out)
+                          size_t max_bytes, dvb_pages *pages,
+                          dvb_module **out)
 {
     if (!info || !out || blockSize == 0)
         return DVB_EINVAL;
@@ -42,6 +46,7 @@ dvb_err dvb_module_create(const dvb_dii_module *info, uint16_t blockSize,
         return DVB_ENOMEM;
     m->info = *info;
     m->blockSize = blockSize;
+    m->pages = pages;
     m->nblocks = (uint32_t)(((uint64_t)info->moduleSize + blockSize - 1) /
                             blockSize);
     if (m->nblocks > 0x10000u) {
@@ -161,11 +166,11 @@ static dvb_err inflate_with(const uint8_t *in, size_t in_len, dvb_blob *b,
     return e;
 }
 
-dvb_err dvb_inflate(const uint8_t *in, size_t in_len, size_t want,
-                    dvb_blob **out)
+dvb_err dvb_inflate(dvb_pages *pages, const uint8_t *in, size_t in_len,
+                    size_t want, dvb_blob **out)
 {
     *out = NULL;
-    dvb_blob *b = dvb_blob_new(want);
+    dvb_blob *b = dvb_blob_new_in(pages, want);
     if (!b)
         return DVB_ENOMEM;
     dvb_err e = inflate_with(in, in_len, b, 15);
@@ -195,7 +200,7 @@ static dvb_err finish(dvb_module *m)
         return DVB_EUNSUPPORTED;
     }
     dvb_blob *b;
-    dvb_err e = dvb_inflate(m->raw->data, m->raw->len,
+    dvb_err e = dvb_inflate(m->pages, m->raw->data, m->raw->len,
                             m->info.original_size, &b);
     reset(m);
     if (e)
@@ -221,7 +226,7 @@ dvb_err dvb_module_add_block(dvb_module *m, uint16_t blockNumber,
     if (len != want)
         return DVB_ESYNTAX;
     if (!m->raw) {
-        m->raw = dvb_blob_new(m->info.moduleSize);
+        m->raw = dvb_blob_new_in(m->pages, m->info.moduleSize);
         m->bitmap = calloc((m->nblocks + 7u) / 8u, 1);
         if (!m->raw || !m->bitmap) {
             reset(m);

@@ -17,9 +17,11 @@ typedef struct dvb_module dvb_module;
 
 /* A module announced by a DII.  Sizes are checked against max_bytes
  * (moduleSize, and original_size when compressed) before anything is
- * allocated: DVB_ELIMIT. */
+ * allocated: DVB_ELIMIT.  Its buffers come from pages (NULL: malloc),
+ * which must outlive the module. */
 dvb_err dvb_module_create(const dvb_dii_module *info, uint16_t blockSize,
-                          size_t max_bytes, dvb_module **out);
+                          size_t max_bytes, dvb_pages *pages,
+                          dvb_module **out);
 void dvb_module_destroy(dvb_module *m);             /* NULL is a no-op */
 
 /* Adds one block.  DVB_OK when stored (or already had), DVB_ESYNTAX when
@@ -48,8 +50,9 @@ uint64_t dvb_module_blocks_stored(const dvb_module *m);
 void dvb_module_adopt(dvb_module *m, dvb_blob *b);
 
 /* Inflates a zlib (RFC 1950) stream to exactly want bytes; raw deflate
- * (RFC 1951) is accepted too, as some encoders omit the zlib header. */
-dvb_err dvb_inflate(const uint8_t *in, size_t in_len, size_t want,
-                    dvb_blob **out);
+ * (RFC 1951) is accepted too, as some encoders omit the zlib header.
+ * The blob comes from pages (NULL: malloc). */
+dvb_err dvb_inflate(dvb_pages *pages, const uint8_t *in, size_t in_len,
+                    size_t want, dvb_blob **out);
 
 #endif

@@ -73,6 +73,11 @@ typedef struct {
     dvbpsi_t *h;
     dvb_secasm *a;
     uint8_t cc;                /* continuity counter of the re-packetising */
+    /* The last section handed over (checked), so that its repetitions,
+     * which are most of the PSI a multiplex sends and which libdvbpsi
+     * would only parse to ignore, stop here.  Allocated at first use. */
+    uint8_t *last;
+    size_t last_len;
 } feeder;
 
 typedef struct {
@@ -100,6 +105,7 @@ struct dvb_psi {
     bool sdt_attached;
     service_name names[MAX_NAMES];
     unsigned nnames;
+    uint8_t pids[8192 / 8];    /* PIDs some feeder reads (update_pids) */
 };
 
 static void psi_message(dvbpsi_t *h, const dvbpsi_msg_level_t level,
@@ -257,11 +263,21 @@ bool dvb_psi_section_ok(const uint8_t *sec, size_t len)
 static void on_psi_section(void *ud, int pid, const uint8_t *sec, size_t len)
 {
     feeder *f = ud;
+    /* Byte for byte the section handed over last: a repetition, whose
+     * check (and libdvbpsi's work) would tell nothing new. */
+    if (f->last && len == f->last_len && memcmp(sec, f->last, len) == 0)
+        return;
     if (!dvb_psi_section_ok(sec, len)) {
         dvb_logf(&f->p->log, DVB_LOG_WARN,
                  "PID 0x%04X: PSI section 0x%02X refused (CRC or lengths)",
                  (unsigned)pid, len ? (unsigned)sec[0] : 0u);
         return;
+    }
+    if (!f->last)
+        f->last = malloc(1024);    /* dvb_psi_section_ok: len <= 1024 */
+    if (f->last) {
+        memcpy(f->last, sec, len);
+        f->last_len = len;
     }
     size_t off = 0;
     bool first = true;
@@ -283,14 +299,36 @@ static void on_psi_section(void *ud, int pid, const uint8_t *sec, size_t len)
     }
 }
 
+/* Which PIDs dvb_psi_push takes, as a bitmap: it is asked for every
+ * packet of the multiplex. */
+static void update_pids(dvb_psi *p)
+{
+    memset(p->pids, 0, sizeof p->pids);
+    p->pids[0] |= 1u;
+    p->pids[SDT_PID >> 3] |= (uint8_t)(1u << (SDT_PID & 7));
+    for (unsigned i = 0; i < p->nprogs; i++)
+        p->pids[p->progs[i].pid >> 3] |= (uint8_t)(1u << (p->progs[i].pid & 7));
+}
+
 static dvb_err feeder_init(feeder *f, dvb_psi *p, dvbpsi_t *h, int pid)
 {
     f->p = p;
     f->h = h;
     f->cc = 0;
+    f->last_len = 0;
+    if (f->last)
+        f->last[0] = 0xFF;     /* no section starts so: nothing matches */
     dvb_secasm_destroy(f->a);
     f->a = NULL;
     return dvb_secasm_create(pid, on_psi_section, f, &p->log, &f->a);
+}
+
+static void feeder_free(feeder *f)
+{
+    dvb_secasm_destroy(f->a);
+    f->a = NULL;
+    free(f->last);
+    f->last = NULL;
 }
 
 static void on_pmt(void *data, dvbpsi_pmt_t *pmt)
@@ -392,6 +430,7 @@ static void on_pat(void *data, dvbpsi_pat_t *pat)
         np->pid = pr->i_pid;
         np->h = h;
     }
+    update_pids(p);
     dvbpsi_pat_delete(pat);
 }
 
@@ -579,6 +618,7 @@ dvb_err dvb_psi_create(int service_id, int64_t carousel_id,
         dvb_psi_destroy(p);
         return DVB_ENOMEM;
     }
+    update_pids(p);
     *out = p;
     return DVB_OK;
 }
@@ -590,10 +630,10 @@ void dvb_psi_destroy(dvb_psi *p)
     for (unsigned i = 0; i < p->nprogs; i++) {
         dvbpsi_pmt_detach(p->progs[i].h);
         dvbpsi_delete(p->progs[i].h);
-        dvb_secasm_destroy(p->progs[i].f.a);
+        feeder_free(&p->progs[i].f);
     }
-    dvb_secasm_destroy(p->pat_f.a);
-    dvb_secasm_destroy(p->sdt_f.a);
+    feeder_free(&p->pat_f);
+    feeder_free(&p->sdt_f);
     dvbpsi_pat_detach(p->pat);
     dvbpsi_delete(p->pat);
     if (p->sdt) {
@@ -606,6 +646,8 @@ void dvb_psi_destroy(dvb_psi *p)
 bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt)
 {
     int pid = ((pkt[1] & 0x1F) << 8) | pkt[2];
+    if (!((p->pids[pid >> 3] >> (pid & 7)) & 1u))
+        return false;
     bool taken = false;
     if (pid == 0) {
         dvb_secasm_push(p->pat_f.a, pkt);
@@ -618,7 +660,8 @@ bool dvb_psi_push(dvb_psi *p, const uint8_t *pkt)
     /* on_pat may add programs while this loop runs only for PID 0, whose
      * packets never reach a PMT decoder, so the bound is stable. */
     for (unsigned i = 0; i < p->nprogs; i++) {
-        if (p->progs[i].pid == pid) {
+        /* f.a is NULL only when re-creating it for a moved PMT failed. */
+        if (p->progs[i].pid == pid && p->progs[i].f.a) {
             dvb_secasm_push(p->progs[i].f.a, pkt);
             taken = true;
         }

@@ -40,6 +40,12 @@
  * for, from the modules complete so far, and cached until something
  * changes.
  *
+ * Cost: most of a carousel's sections are repetitions.  DDBs of blocks
+ * already held are recognised on their first packet (want_section) and
+ * passed over uncopied and unchecked; what is kept is checked whole.
+ * Module memory comes from the receiver's dvb_pages (huge pages where
+ * the kernel allows), and stores share it: a carousel is held once.
+ *
  * Reentrancy: log and on_event callbacks may call dvb_receiver_store(),
  * dvb_receiver_partial_store(), dvb_receiver_service_name() and
  * dvb_receiver_progress() but not push or destroy the receiver.
@@ -93,9 +99,11 @@ typedef struct {
 struct dvb_receiver {
     dvb_receiver_config cfg;
     dvb_logger log;
+    dvb_pages *pages;          /* module memory; NULL: malloc */
     dvb_ts *ts;
     dvb_psi *psi;
     dvb_secasm *secs[MAX_PIDS];
+    int sec_pid[MAX_PIDS];     /* the PID of each, looked at per packet */
     size_t nsecs;
     bool announced;            /* DVB_EV_CAROUSEL_FOUND sent */
     int pid;
@@ -131,6 +139,7 @@ struct dvb_receiver {
     uint64_t sections_bad;
     uint64_t blocks_stored;
     uint64_t modules_assembled;
+    uint64_t blocks_repeated;
     char service_name[1024];   /* "" until the SDT names the service */
 };
 
@@ -168,6 +177,8 @@ static void stream_error(dvb_receiver *r, bool count, const char *what,
 }
 
 static void on_section(void *ud, int pid, const uint8_t *sec, size_t len);
+static dvb_section_want want_section(void *ud, int pid, const uint8_t *head,
+                                     size_t n, size_t sec_len);
 static void on_names(void *ud);
 static void early_clear(dvb_receiver *r);
 static void early_apply(dvb_receiver *r, uint32_t downloadId, dvb_module *mod);
@@ -189,6 +200,8 @@ static void add_pid(dvb_receiver *r, int pid)
         stream_error(r, false, "section filter", e);
         return;
     }
+    dvb_secasm_set_want(r->secs[r->nsecs], want_section);
+    r->sec_pid[r->nsecs] = pid;
     r->nsecs++;
 }
 
@@ -276,6 +289,9 @@ static void publish(dvb_receiver *r, dvb_store *s, uint32_t version)
     r->partial = NULL;
     /* Whatever is still kept belongs to no module of this carousel. */
     early_clear(r);
+    /* Every module is in: the unused rest of the last huge page goes back
+     * (an update maps afresh). */
+    dvb_pages_trim(r->pages);
     dvb_logf(&r->log, DVB_LOG_INFO,
              "store 0x%08X published: %zu entries, %zu changes",
              (unsigned)version, dvb_store_count(s), nchanges);
@@ -493,7 +509,8 @@ static void handle_dii(dvb_receiver *r, const dvb_dsmcc_msg *m)
             }
         }
         if (!keep) {
-            e = dvb_module_create(mi, dii.blockSize, max_module(r), &keep);
+            e = dvb_module_create(mi, dii.blockSize, max_module(r), r->pages,
+                                  &keep);
             if (e) {
                 nd.nmods = j;
                 dii_free(&nd);
@@ -655,20 +672,25 @@ static void handle_ddb(dvb_receiver *r, const dvb_dsmcc_msg *m)
  * held: a module of that downloadId, id and version that is complete or
  * has the block.  Such a section is the carousel's next cycle and is
  * dropped before its CRC is computed (most sections of a looping
- * carousel are).  A damaged header can only make it look like a block
- * already held, i.e. drop a section that its CRC would have dropped. */
+ * carousel are), mostly before it is even collected (want_section).
+ * A damaged header can only make it look like a block already held,
+ * i.e. drop a section that its CRC would have dropped.  len is what is
+ * in hand of the section; *enough is false when that is too little to
+ * tell. */
 static bool ddb_already_held(const dvb_receiver *r, const uint8_t *sec,
-                             size_t len, size_t *di, size_t *mi_at,
-                             uint16_t *blockNumber)
+                             size_t len, bool *enough, size_t *di,
+                             size_t *mi_at, uint16_t *blockNumber)
 {
     /* section header 8, dsmccDownloadDataHeader 12 (13818-6 7.2), then
      * adaptation bytes, then moduleId, moduleVersion, reserved,
      * blockNumber (7.3.8). */
+    *enough = false;
     if (len < 20)
         return false;
     size_t at = 20u + sec[17];
     if (len < at + 6)
         return false;
+    *enough = true;
     uint32_t downloadId = ((uint32_t)sec[12] << 24) |
                           ((uint32_t)sec[13] << 16) |
                           ((uint32_t)sec[14] << 8) | sec[15];
@@ -691,6 +713,37 @@ static bool ddb_already_held(const dvb_receiver *r, const uint8_t *sec,
         }
     }
     return false;
+}
+
+static void count_cycle(dvb_receiver *r, size_t di, size_t mi_at);
+
+/* The section assembler asks this with the first bytes of each section
+ * that spans packets: a DDB of a block already held (the usual
+ * repetition) and tables that are not DSM-CC are passed over uncopied.
+ * Everything kept is still checked whole (CRC_32 or checksum) in
+ * on_section; skipping only ever drops. */
+static dvb_section_want want_section(void *ud, int pid, const uint8_t *head,
+                                     size_t n, size_t sec_len)
+{
+    dvb_receiver *r = ud;
+    (void)pid;
+    if (head[0] == DVB_TID_DSMCC_UN)
+        return DVB_SECTION_KEEP;
+    if (head[0] != DVB_TID_DSMCC_DDB)
+        return DVB_SECTION_SKIP;   /* on_section ignores them anyway */
+    bool enough;
+    size_t di, mi_at;
+    uint16_t block;
+    bool held = ddb_already_held(r, head, n, &enough, &di, &mi_at, &block);
+    if (!enough)
+        /* Too short to hold the header at all: on_section reports it. */
+        return n < sec_len ? DVB_SECTION_MORE : DVB_SECTION_KEEP;
+    if (!held)
+        return DVB_SECTION_KEEP;
+    r->blocks_repeated++;
+    if (r->waiting_dii && block == 0)
+        count_cycle(r, di, mi_at);
+    return DVB_SECTION_SKIP;
 }
 
 /* While waiting for a DII that references name: one more repeat of a
@@ -725,8 +778,10 @@ static void on_section(void *ud, int pid, const uint8_t *sec, size_t len)
         return;                /* stream descriptors, datagrams, others */
     size_t di, mi_at;
     uint16_t block;
+    bool enough;
     if (sec[0] == DVB_TID_DSMCC_DDB &&
-        ddb_already_held(r, sec, len, &di, &mi_at, &block)) {
+        ddb_already_held(r, sec, len, &enough, &di, &mi_at, &block)) {
+        r->blocks_repeated++;
         if (r->waiting_dii && block == 0)
             count_cycle(r, di, mi_at);
         return;
@@ -861,7 +916,7 @@ static void on_packet(void *ud, const uint8_t *pkt)
     if (r->psi && !(pkt[1] & 0x80))
         dvb_psi_push(r->psi, pkt);
     for (size_t i = 0; i < r->nsecs; i++)
-        if (dvb_secasm_pid(r->secs[i]) == pid)
+        if (r->sec_pid[i] == pid)
             dvb_secasm_push(r->secs[i], pkt);
 }
 
@@ -879,6 +934,7 @@ dvb_err dvb_receiver_create(const dvb_receiver_config *cfg, dvb_receiver **out)
     r->log.fn = cfg->log;
     r->log.ud = cfg->ud;
     r->pid = cfg->pid;
+    r->pages = dvb_pages_create();     /* NULL is fine: malloc then */
     dvb_err e = dvb_ts_create(on_packet, r, &r->log, &r->ts);
     if (!e && cfg->pid >= 0) {
         add_pid(r, cfg->pid);
@@ -911,6 +967,7 @@ void dvb_receiver_destroy(dvb_receiver *r)
     dvb_store_release(r->store);
     dvb_store_release(r->partial);
     early_clear(r);
+    dvb_pages_destroy(r->pages);
     free(r);
 }
 
@@ -954,6 +1011,7 @@ void dvb_receiver_progress(const dvb_receiver *r, dvb_progress *p)
     p->sections_bad = r->sections_bad;
     p->blocks_stored = r->blocks_stored;
     p->modules_assembled = r->modules_assembled;
+    p->blocks_repeated = r->blocks_repeated;
     p->over_limit = r->over_limit;
     p->service_id = r->have_psi_carousel ? r->car.program_number : -1;
 }

@@ -6,9 +6,10 @@
  * at one and two packet lengths, which rejects the 0x47 bytes that occur
  * inside payloads.  188-byte packets are tried first, then 204-byte ones (with
  * Reed-Solomon parity, as some DVB-S recorders write them).  Once in sync
- * each packet must start with 0x47 or sync is hunted again.  Input is
- * copied through a small window so that a packet cut across two pushes
- * is handled the same way as one that arrives whole: the result does not
+ * each packet must start with 0x47 or sync is hunted again.  While in
+ * sync, packets are handed on from the caller's buffer as they lie (no
+ * copy); a packet cut across two pushes is completed in a small window,
+ * and the hunt for sync works in that window too, so the result does not
  * depend on how the caller chunks its reads.
  *
  * Sections (13818-1 2.4.4.1-2.4.4.2, 2.4.3.3 continuity_counter):
@@ -29,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW (64u * 1024u)
+#define WINDOW (16u * 1024u)   /* only used while hunting for sync */
 
 struct dvb_ts {
     dvb_ts_packet_fn fn;
@@ -109,24 +110,71 @@ static size_t process(dvb_ts *ts)
     return pos;
 }
 
+/* The window path: whatever is held plus as much new input as fits,
+ * through process().  Returns the input bytes taken. */
+static size_t through_window(dvb_ts *ts, const uint8_t *data, size_t len)
+{
+    size_t take = sizeof ts->buf - ts->len;
+    if (take > len)
+        take = len;
+    if (take)
+        memcpy(ts->buf + ts->len, data, take);
+    ts->len += take;
+    size_t used = process(ts);
+    /* process() stops with less than three packets left, so the
+     * window always drains enough to make progress. */
+    memmove(ts->buf, ts->buf + used, ts->len - used);
+    ts->len -= used;
+    return take;
+}
+
 void dvb_ts_push(dvb_ts *ts, const uint8_t *data, size_t len)
 {
     if (!ts || (!data && len))
         return;
     while (len) {
-        size_t take = sizeof ts->buf - ts->len;
-        if (take > len)
-            take = len;
-        memcpy(ts->buf + ts->len, data, take);
-        ts->len += take;
-        data += take;
-        len -= take;
-        size_t used = process(ts);
-        /* process() stops with less than three packets left, so the
-         * window always drains enough to make progress. */
-        memmove(ts->buf, ts->buf + used, ts->len - used);
-        ts->len -= used;
+        size_t ps = ts->psize;
+        if (ps && ts->len == 0) {
+            /* In sync with nothing held: packets are handed over where
+             * they lie in the caller's buffer, with no copy. */
+            while (len >= ps && data[0] == 0x47) {
+                ts->fn(ts->ud, data);
+                data += ps;
+                len -= ps;
+            }
+            if (len < ps) {
+                memcpy(ts->buf, data, len);     /* a packet cut by the push */
+                ts->len = len;
+                return;
+            }
+            /* No 0x47 where a packet should start: process() counts the
+             * loss of sync and hunts, as it would have in the window. */
+        } else if (ps && ts->len < ps) {
+            /* A packet cut by the previous push: complete just that one,
+             * so that the rest goes the fast way above. */
+            size_t take = ps - ts->len;
+            if (take > len)
+                take = len;
+            memcpy(ts->buf + ts->len, data, take);
+            ts->len += take;
+            data += take;
+            len -= take;
+            if (ts->len < ps)
+                return;
+            if (ts->buf[0] == 0x47) {
+                ts->fn(ts->ud, ts->buf);
+                ts->len = 0;
+                continue;
+            }
+        }
+        size_t took = through_window(ts, data, len);
+        data += took;
+        len -= took;
     }
+    /* A completed packet that did not start with 0x47 when the input
+     * ran out: process() decides now, exactly as the window would. */
+    if (ts->psize && ts->len >= ts->psize)
+        through_window(ts, data, 0);
 }
 
 /* ---- sections ---- */
@@ -134,11 +182,14 @@ void dvb_ts_push(dvb_ts *ts, const uint8_t *data, size_t len)
 struct dvb_secasm {
     int pid;
     dvb_section_fn fn;
+    dvb_section_want_fn want;
     void *ud;
     dvb_logger log;
     int last_cc;               /* -1: none seen yet */
     bool in_section;           /* collecting a section in buf */
-    size_t len;                /* bytes collected */
+    bool decided;              /* want answered KEEP (or there is none) */
+    bool skipping;             /* want answered SKIP: count, do not copy */
+    size_t len;                /* bytes collected (or passed over) */
     size_t need;               /* total section size, 0 until 3 bytes */
     dvb_secasm_stats st;
     uint8_t buf[DVB_SECTION_MAX];
@@ -177,9 +228,16 @@ void dvb_secasm_stats_get(const dvb_secasm *a, dvb_secasm_stats *st)
     *st = a->st;
 }
 
+void dvb_secasm_set_want(dvb_secasm *a, dvb_section_want_fn want)
+{
+    a->want = want;
+}
+
 static void drop_partial(dvb_secasm *a)
 {
     a->in_section = false;
+    a->decided = false;
+    a->skipping = false;
     a->len = a->need = 0;
 }
 
@@ -214,15 +272,31 @@ static void consume(dvb_secasm *a, const uint8_t *p, size_t n, bool may_start)
         size_t take = a->need - a->len;
         if (take > n)
             take = n;
-        memcpy(a->buf + a->len, p, take);
+        if (!a->skipping)
+            memcpy(a->buf + a->len, p, take);
         a->len += take;
         p += take;
         n -= take;
         if (a->len == a->need) {
             size_t done = a->need;
-            a->st.sections++;
+            bool skipped = a->skipping;
             drop_partial(a);
+            if (skipped) {
+                a->st.skipped++;
+                continue;
+            }
+            a->st.sections++;
             a->fn(a->ud, a->pid, a->buf, done);
+        } else if (!a->decided && !a->skipping) {
+            /* The end of this packet's part of the section: is the rest
+             * wanted? */
+            dvb_section_want w =
+                a->want ? a->want(a->ud, a->pid, a->buf, a->len, a->need)
+                        : DVB_SECTION_KEEP;
+            if (w == DVB_SECTION_SKIP)
+                a->skipping = true;
+            else if (w == DVB_SECTION_KEEP)
+                a->decided = true;
         }
     }
 }

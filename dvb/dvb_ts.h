@@ -43,13 +43,38 @@ typedef struct {
     uint64_t cc_errors;        /* continuity gaps that cut a section */
     uint64_t bad_packets;      /* adaptation/pointer fields out of range */
     uint64_t sections;         /* sections delivered */
+    uint64_t skipped;          /* sections read to their end, not kept
+                                * (the want callback said so) */
 } dvb_secasm_stats;
+
+/* What to do with a section whose first bytes are in. */
+typedef enum {
+    DVB_SECTION_KEEP,          /* collect it and deliver it (the default) */
+    DVB_SECTION_SKIP,          /* not wanted: its remaining bytes are
+                                * passed over uncopied, never delivered */
+    DVB_SECTION_MORE           /* ask again when more of it is in */
+} dvb_section_want;
+
+/* Asked with the start of each section (head: every byte collected so
+ * far, at least the 3-byte header; sec_len: the section's full length)
+ * after each packet that adds to it, until it answers KEEP or SKIP or the
+ * section is complete (then it is delivered).  A skipped section is
+ * still followed byte by byte (its length, continuity, pointer_field),
+ * exactly as a collected one, so that skipping never changes what
+ * happens to the sections around it. */
+typedef dvb_section_want (*dvb_section_want_fn)(void *ud, int pid,
+                                                const uint8_t *head,
+                                                size_t head_len,
+                                                size_t sec_len);
 
 typedef struct dvb_secasm dvb_secasm;
 
 dvb_err dvb_secasm_create(int pid, dvb_section_fn fn, void *ud,
                           const dvb_logger *log, dvb_secasm **out);
 void dvb_secasm_destroy(dvb_secasm *a);            /* NULL is a no-op */
+/* Sets (or with NULL clears) the want callback; it gets the ud given
+ * to dvb_secasm_create. */
+void dvb_secasm_set_want(dvb_secasm *a, dvb_section_want_fn want);
 /* One 188-byte packet of this assembler's PID.  Packets with
  * transport_error_indicator set are dropped (and break continuity). */
 void dvb_secasm_push(dvb_secasm *a, const uint8_t *pkt);

@@ -2,8 +2,9 @@
  * libFuzzer target: bytes as a transport stream into a receiver, once
  * with the carousel PID given (0x076A, as the fixture capture uses, and
  * the first packet's PID so that mutations reach the section parsers)
- * and once finding it through PAT/PMT.  The first byte picks the chunk
- * size so that chunk boundaries are fuzzed too.
+ * and once finding it through PAT/PMT, each time pushing the bytes twice
+ * (the second pass meets blocks already held).  The first byte picks
+ * the chunk size so that chunk boundaries are fuzzed too.
  */
 #include "dvb/dvb.h"
 
@@ -40,9 +41,12 @@ static void run(int pid, const uint8_t *data, size_t size, size_t chunk)
     dvb_receiver *r;
     if (dvb_receiver_create(&cfg, &r) != DVB_OK)
         return;
-    for (size_t off = 0; off < size; off += chunk)
-        dvb_receiver_push(r, data + off, size - off < chunk ? size - off
-                                                            : chunk);
+    /* Twice, as a carousel cycles: the second time most sections are
+     * repetitions, passed over on their first packet. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t off = 0; off < size; off += chunk)
+            dvb_receiver_push(r, data + off, size - off < chunk ? size - off
+                                                                : chunk);
     dvb_store *s = dvb_receiver_store(r);
     if (s) {
         const uint8_t *d;

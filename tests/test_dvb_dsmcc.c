@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "dvb/dvb_biop.h"
 #include "dvb/dvb_dsmcc.h"
@@ -384,7 +385,7 @@ static void test_module_blocks_any_order(void **state)
         content[i] = (uint8_t)(i * 13);
     dvb_dii_module mi = { .moduleId = 1, .moduleSize = sizeof content };
     dvb_module *m;
-    assert_int_equal(dvb_module_create(&mi, 4066, 1 << 20, &m), DVB_OK);
+    assert_int_equal(dvb_module_create(&mi, 4066, 1 << 20, NULL, &m), DVB_OK);
     static const uint16_t order[] = { 2, 0, 0, 2 };
     for (size_t i = 0; i < 4; i++) {
         size_t off = order[i] * 4066u;
@@ -409,12 +410,12 @@ static void test_module_limits(void **state)
     (void)state;
     dvb_dii_module mi = { .moduleId = 1, .moduleSize = 2000 };
     dvb_module *m = NULL;
-    assert_int_equal(dvb_module_create(&mi, 100, 1000, &m), DVB_ELIMIT);
+    assert_int_equal(dvb_module_create(&mi, 100, 1000, NULL, &m), DVB_ELIMIT);
     mi.moduleSize = 10;
     mi.compressed = true;
     mi.compression_method = 8;
     mi.original_size = 5000;
-    assert_int_equal(dvb_module_create(&mi, 100, 1000, &m), DVB_ELIMIT);
+    assert_int_equal(dvb_module_create(&mi, 100, 1000, NULL, &m), DVB_ELIMIT);
     assert_null(m);
 }
 
@@ -426,13 +427,136 @@ static void test_inflate_exact_size(void **state)
                                  0x57, 0xc8, 0x40, 0x90, 0x00, 0x3a, 0x2e,
                                  0x06, 0x7d };
     dvb_blob *b;
-    assert_int_equal(dvb_inflate(z, sizeof z, 17, &b), DVB_OK);
+    assert_int_equal(dvb_inflate(NULL, z, sizeof z, 17, &b), DVB_OK);
     assert_memory_equal(b->data, "hello hello hello", 17);
     dvb_blob_release(b);
-    assert_int_not_equal(dvb_inflate(z, sizeof z, 16, &b), DVB_OK);
-    assert_int_not_equal(dvb_inflate(z, sizeof z, 18, &b), DVB_OK);
+    assert_int_not_equal(dvb_inflate(NULL, z, sizeof z, 16, &b), DVB_OK);
+    assert_int_not_equal(dvb_inflate(NULL, z, sizeof z, 18, &b), DVB_OK);
     for (size_t n = 0; n < sizeof z; n++)
-        assert_int_not_equal(dvb_inflate(z, n, 17, &b), DVB_OK);
+        assert_int_not_equal(dvb_inflate(NULL, z, n, 17, &b), DVB_OK);
+}
+
+
+/* ---- big blobs from page runs (dvb_pages) ---- */
+
+static void fill_blob(dvb_blob *b, uint8_t seed)
+{
+    for (size_t i = 0; i < b->len; i++)
+        b->data[i] = (uint8_t)(seed + i * 7);
+}
+
+static bool blob_intact(const dvb_blob *b, uint8_t seed)
+{
+    for (size_t i = 0; i < b->len; i++)
+        if (b->data[i] != (uint8_t)(seed + i * 7))
+            return false;
+    return true;
+}
+
+static void test_pages(void **state)
+{
+    (void)state;
+    dvb_pages *p = dvb_pages_create_always();
+    assert_non_null(p);
+    /* Small blobs are malloc'd. */
+    dvb_blob *small = dvb_blob_new_in(p, DVB_PAGES_MIN - 1);
+    assert_non_null(small);
+    assert_int_equal(small->map_len, 0);
+    /* Big ones are page runs, side by side, each freeing itself. */
+    enum { N = 24 };
+    dvb_blob *b[N];
+    size_t sizes[N];
+    for (size_t i = 0; i < N; i++) {
+        sizes[i] = i == 5 ? (size_t)20 << 20           /* a mapping of its own */
+                 : i % 3 == 0 ? DVB_PAGES_MIN
+                 : ((size_t)1 << 20) + i * 4099;
+        b[i] = dvb_blob_new_in(p, sizes[i]);
+        assert_non_null(b[i]);
+        assert_int_equal(b[i]->len, sizes[i]);
+        assert_int_equal(b[i]->refs, 1);
+        assert_true(b[i]->map_len >= sizeof *b[i] + sizes[i] + 1);
+        assert_int_equal((uintptr_t)b[i] % 4096, 0);
+        assert_int_equal(b[i]->map_len % 4096, 0);
+        fill_blob(b[i], (uint8_t)i);
+        /* The rest of the mapping given back now and then, as after a
+         * store is published: later blobs map afresh. */
+        if (i % 7 == 6)
+            dvb_pages_trim(p);
+        /* Some go at once, as a failed inflate's would. */
+        if (i % 4 == 1) {
+            dvb_blob_release(b[i]);
+            b[i] = NULL;
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        if (b[i])
+            assert_true(blob_intact(b[i], (uint8_t)i));
+    /* Shared, then released by each holder. */
+    dvb_blob_retain(b[2]);
+    dvb_blob_release(b[2]);
+    assert_true(blob_intact(b[2], 2));
+    /* The allocator goes first: the blobs carved from it stay valid. */
+    dvb_pages_destroy(p);
+    for (size_t i = N; i-- > 0;)
+        if (b[i]) {
+            assert_true(blob_intact(b[i], (uint8_t)i));
+            dvb_blob_release(b[i]);
+        }
+    dvb_blob_release(small);
+    dvb_pages_trim(NULL);
+    dvb_pages_destroy(NULL);
+    dvb_blob *m = dvb_blob_new_in(NULL, (size_t)1 << 20);
+    assert_non_null(m);
+    assert_int_equal(m->map_len, 0);
+    dvb_blob_release(m);
+}
+
+/* Modules, plain and compressed, assembled in page runs; the content
+ * outlives both the module and the allocator. */
+static void test_module_pages(void **state)
+{
+    (void)state;
+    dvb_pages *p = dvb_pages_create_always();
+    assert_non_null(p);
+    size_t n = 300000;
+    uint8_t *content = malloc(n);
+    assert_non_null(content);
+    for (size_t i = 0; i < n; i++)
+        content[i] = (uint8_t)("council tax "[i % 12] + (i / 4096) % 3);
+    uLongf zlen = compressBound(n);
+    uint8_t *z = malloc(zlen);
+    assert_non_null(z);
+    assert_int_equal(compress(z, &zlen, content, n), Z_OK);
+    dvb_blob *keep[2];
+    for (int compressed = 0; compressed < 2; compressed++) {
+        const uint8_t *raw = compressed ? z : content;
+        size_t raw_len = compressed ? (size_t)zlen : n;
+        dvb_dii_module mi = { .moduleId = 1, .moduleSize = (uint32_t)raw_len,
+                              .compressed = compressed != 0,
+                              .compression_method = 8,
+                              .original_size = (uint32_t)n };
+        dvb_module *m;
+        assert_int_equal(dvb_module_create(&mi, 4066, 1 << 20, p, &m), DVB_OK);
+        size_t nb = (raw_len + 4065) / 4066;
+        for (size_t k = nb; k-- > 0;) {
+            size_t off = k * 4066;
+            size_t len = raw_len - off < 4066 ? raw_len - off : 4066;
+            assert_int_equal(dvb_module_add_block(m, (uint16_t)k, raw + off,
+                                                  len), DVB_OK);
+        }
+        assert_true(dvb_module_complete(m));
+        keep[compressed] = dvb_blob_retain(dvb_module_blob(m));
+        dvb_module_destroy(m);
+    }
+    dvb_pages_destroy(p);
+    for (int i = 0; i < 2; i++) {
+        assert_true(keep[i]->map_len > 0);
+        assert_int_equal(keep[i]->len, n);
+        assert_memory_equal(keep[i]->data, content, n);
+        dvb_blob_release(keep[i]);
+    }
+    free(z);
+    free(content);
 }
 
 int main(void)
@@ -450,6 +574,8 @@ int main(void)
         cmocka_unit_test(test_inflate_exact_size),
         cmocka_unit_test(test_checksum_sections),
         cmocka_unit_test(test_biop_streams),
+        cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_module_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -217,6 +217,26 @@ static dvb_receiver *make_rx(events *ev, int pid, size_t max_module)
     return r;
 }
 
+/* Version 1 of the carousel of put_cycle, as most tests start. */
+#define V1_OPTS { .hello = "Hello", .mod2_version = 1, \
+                  .dii_tid = 0x80000002u }
+
+/* The set-up most tests share: a new stream in *ts of `cycles` cycles
+ * of *o (continuity from *cc, which goes on for what the test sends
+ * next), pushed whole into a new receiver on CPID (max_module as for
+ * make_rx).  Free *ts and destroy the receiver after. */
+static dvb_receiver *rx_fed(events *ev, dvb_writer *ts, uint8_t *cc,
+                            const cycle_opts *o, int cycles,
+                            size_t max_module)
+{
+    dvb_writer_init(ts, 0);
+    for (int i = 0; i < cycles; i++)
+        put_cycle(ts, cc, o);
+    dvb_receiver *r = make_rx(ev, CPID, max_module);
+    assert_int_equal(dvb_receiver_push(r, ts->p, ts->len), DVB_OK);
+    return r;
+}
+
 static void expect_file(const dvb_store *st, const char *path,
                         const char *want)
 {
@@ -246,14 +266,10 @@ static void test_acquire_and_walk(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
-    put_cycle(&ts, &cc, &o);
+    cycle_opts o = V1_OPTS;
     events ev;
-    dvb_receiver *r = make_rx(&ev, CPID, 0);
-    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver *r = rx_fed(&ev, &ts, &cc, &o, 1, 0);
     assert_int_equal(ev.ready, 1);
     assert_int_equal(ev.found, 1);
     assert_int_equal(ev.version, 0x80000002u);
@@ -287,14 +303,10 @@ static void test_update_swaps_atomically(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
-    put_cycle(&ts, &cc, &o);
+    cycle_opts o = V1_OPTS;
     events ev;
-    dvb_receiver *r = make_rx(&ev, CPID, 0);
-    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver *r = rx_fed(&ev, &ts, &cc, &o, 1, 0);
     dvb_store *old = dvb_receiver_store(r);
     assert_non_null(old);
 
@@ -332,14 +344,12 @@ static void test_compressed_module(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Squeezed squeezed squeezed", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 1, .bad_original = 0 };
-    put_cycle(&ts, &cc, &o);
+    cycle_opts o = V1_OPTS;
+    o.hello = "Squeezed squeezed squeezed";
+    o.compress = 1;
     events ev;
-    dvb_receiver *r = make_rx(&ev, CPID, 0);
-    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver *r = rx_fed(&ev, &ts, &cc, &o, 1, 0);
     dvb_store *st = dvb_receiver_store(r);
     assert_non_null(st);
     expect_file(st, "/hello.txt", "Squeezed squeezed squeezed");
@@ -352,14 +362,13 @@ static void test_wrong_original_size(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Squeezed", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 1, .bad_original = 3 };
-    put_cycle(&ts, &cc, &o);
+    cycle_opts o = V1_OPTS;
+    o.hello = "Squeezed";
+    o.compress = 1;
+    o.bad_original = 3;
     events ev;
-    dvb_receiver *r = make_rx(&ev, CPID, 0);
-    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver *r = rx_fed(&ev, &ts, &cc, &o, 1, 0);
     assert_int_equal(ev.ready, 0);
     assert_true(ev.errors >= 1);
     assert_null(dvb_receiver_store(r));
@@ -371,15 +380,10 @@ static void test_module_ceiling(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
-    put_cycle(&ts, &cc, &o);
-    put_cycle(&ts, &cc, &o);
+    cycle_opts o = V1_OPTS;
     events ev;
-    dvb_receiver *r = make_rx(&ev, CPID, 64);
-    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver *r = rx_fed(&ev, &ts, &cc, &o, 2, 64);
     assert_int_equal(ev.ready, 0);
     assert_int_equal(ev.errors, 1);            /* reported once, not per cycle */
     dvb_receiver_destroy(r);
@@ -423,8 +427,7 @@ static void test_update_refetches_only_changes(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts v1 = { .hello = "Hello", .mod2_version = 1,
-                      .dii_tid = 0x80000002u };
+    cycle_opts v1 = V1_OPTS;
     cycle_opts v2 = v1, v3 = v1;
     v2.hello = "Hello again";
     v2.mod2_version = 2;
@@ -521,14 +524,12 @@ static void test_stream_objects(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Hi", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .layout = 2 };
-    put_cycle(&ts, &cc, &o);
+    cycle_opts o = V1_OPTS;
+    o.hello = "Hi";
+    o.layout = 2;
     events ev;
-    dvb_receiver *r = make_rx(&ev, CPID, 0);
-    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver *r = rx_fed(&ev, &ts, &cc, &o, 1, 0);
     dvb_store *st = dvb_receiver_store(r);
     assert_non_null(st);
     assert_true(dvb_store_is_complete(st));
@@ -1069,16 +1070,23 @@ static void put_psi(dvb_writer *ts, uint32_t carousel_in_pmt)
     dvb_writer_free(&s);
 }
 
+/* A new stream in *ts: PAT and PMT (signalling carousel_in_pmt), then a
+ * cycle of the carousel whose /hello.txt says "Found". */
+static void psi_stream(dvb_writer *ts, uint32_t carousel_in_pmt)
+{
+    dvb_writer_init(ts, 0);
+    uint8_t cc = 0;
+    put_psi(ts, carousel_in_pmt);
+    cycle_opts o = V1_OPTS;
+    o.hello = "Found";
+    put_cycle(ts, &cc, &o);
+}
+
 static void test_pat_pmt_discovery(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
-    uint8_t cc = 0;
-    put_psi(&ts, CAROUSEL);
-    cycle_opts o = { .hello = "Found", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
-    put_cycle(&ts, &cc, &o);
+    psi_stream(&ts, CAROUSEL);
     events ev;
     dvb_receiver *r = make_rx(&ev, -1, 0);
     for (size_t off = 0; off < ts.len; off += 100)
@@ -1102,12 +1110,7 @@ static void test_pmt_other_carousel_ignored(void **state)
 {
     (void)state;
     dvb_writer ts;
-    dvb_writer_init(&ts, 0);
-    uint8_t cc = 0;
-    put_psi(&ts, 1234);
-    cycle_opts o = { .hello = "Found", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
-    put_cycle(&ts, &cc, &o);
+    psi_stream(&ts, 1234);
     events ev;
     memset(&ev, 0, sizeof ev);
     dvb_receiver_config cfg = {
@@ -1131,8 +1134,7 @@ static void test_garbage_and_corruption(void **state)
     dvb_writer ts;
     dvb_writer_init(&ts, 0);
     uint8_t cc = 0;
-    cycle_opts o = { .hello = "Hello", .mod2_version = 1,
-                     .dii_tid = 0x80000002u, .compress = 0, .bad_original = 0 };
+    cycle_opts o = V1_OPTS;
     put_cycle(&ts, &cc, &o);
     uint64_t seed = 12345;
     for (int round = 0; round < 200; round++) {
@@ -1693,6 +1695,234 @@ static void test_pmt_update_retargets(void **state)
     dvb_writer_free(&ts);
 }
 
+/* ---- repetitions passed over on their first packet ---- */
+
+#define BIG_BLOCK 1000         /* a DDB section spans six packets */
+
+typedef struct {
+    dvb_writer m1, m2;         /* gateway directory; the file's module */
+} bb_carousel;
+
+/* Version ver of a carousel whose /f.txt (about 2.5 kB, saying ver)
+ * is in module 2, sent in blocks of BIG_BLOCK bytes. */
+static void bb_make(bb_carousel *c, uint32_t tid, uint8_t ver)
+{
+    dvb_writer_init(&c->m1, 0);
+    dvb_writer_init(&c->m2, 0);
+    tb_binding root[] = { { "f.txt", "fil", 2, 3 } };
+    tb_biop_dir(&c->m1, "srg", 1, CAROUSEL, tid, root, 1);
+    char text[2500];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + (i * 7 + ver) % 26);
+    tb_biop_file(&c->m2, 3, text, sizeof text);
+}
+
+static void bb_free(bb_carousel *c)
+{
+    dvb_writer_free(&c->m1);
+    dvb_writer_free(&c->m2);
+}
+
+/* The receiver's store holds version ver's /f.txt. */
+static void bb_expect(dvb_receiver *r, uint8_t ver)
+{
+    dvb_store *st = dvb_receiver_store(r);
+    assert_non_null(st);
+    const uint8_t *d;
+    size_t l;
+    assert_int_equal(dvb_store_lookup(st, "/f.txt", &d, &l), DVB_OK);
+    assert_int_equal(l, 2500);
+    for (size_t i = 0; i < l; i++)
+        assert_int_equal(d[i], 'a' + (i * 7 + ver) % 26);
+    dvb_store_release(st);
+}
+
+static void bb_signalling(dvb_writer *ts, uint8_t *cc, const bb_carousel *c,
+                          uint32_t tid, uint8_t ver)
+{
+    tb_module mods[2] = { { 1, 1, (uint32_t)c->m1.len, 0, 0 },
+                          { 2, ver, (uint32_t)c->m2.len, 0, 0 } };
+    dvb_writer s;
+    dvb_writer_init(&s, 0);
+    tb_dsi_section(&s, 0x80000000u, CAROUSEL, 1, 1, tid);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+    dvb_writer_init(&s, 0);
+    tb_dii_section(&s, tid, CAROUSEL, BIG_BLOCK, mods, 2);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+}
+
+/* The DDBs of both modules; with cut, the second packet of each of
+ * module 2's DDBs is left out (the section is cut mid-way). */
+static size_t bb_ddbs(dvb_writer *ts, uint8_t *cc, const bb_carousel *c,
+                      uint8_t ver, int cut)
+{
+    dvb_writer s;
+    dvb_writer_init(&s, 0);
+    tb_ddb_section(&s, CAROUSEL, 1, 1, 0, c->m1.p, c->m1.len);
+    put_sec(ts, cc, &s);
+    dvb_writer_free(&s);
+    size_t n = 0;
+    for (size_t off = 0; off < c->m2.len; off += BIG_BLOCK, n++) {
+        size_t len = c->m2.len - off < BIG_BLOCK ? c->m2.len - off
+                                                 : BIG_BLOCK;
+        dvb_writer_init(&s, 0);
+        tb_ddb_section(&s, CAROUSEL, 2, ver, (uint16_t)n, c->m2.p + off, len);
+        size_t at = ts->len;
+        put_sec(ts, cc, &s);
+        if (cut) {
+            /* Drop the section's second packet: a continuity gap. */
+            memmove(ts->p + at + 188, ts->p + at + 376, ts->len - at - 376);
+            ts->len -= 188;
+        }
+        dvb_writer_free(&s);
+    }
+    return n;
+}
+
+/* A new stream in *ts: one cycle of version ver of c, signalling then
+ * DDBs (cut as for bb_ddbs).  Returns module 2's block count. */
+static size_t bb_stream(dvb_writer *ts, uint8_t *cc, const bb_carousel *c,
+                        uint32_t tid, uint8_t ver, int cut)
+{
+    dvb_writer_init(ts, 0);
+    bb_signalling(ts, cc, c, tid, ver);
+    return bb_ddbs(ts, cc, c, ver, cut);
+}
+
+/* A second cycle of DDBs costs no copy and no CRC, and stores nothing;
+ * repetitions cut mid-way (a continuity gap inside a section passed
+ * over) leave the sections after them intact. */
+static void test_repeats_passed_over(void **state)
+{
+    (void)state;
+    bb_carousel c;
+    bb_make(&c, 0x80000002u, 1);
+    dvb_writer ts;
+    uint8_t cc = 0;
+    size_t nb = bb_stream(&ts, &cc, &c, 0x80000002u, 1, 0);
+    assert_true(nb >= 3);
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 1);
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.blocks_stored, 1 + nb);
+    assert_int_equal(p.blocks_repeated, 0);
+    /* The next cycle, whole then with every big DDB cut. */
+    for (int cut = 0; cut < 2; cut++) {
+        dvb_writer_free(&ts);
+        bb_stream(&ts, &cc, &c, 0x80000002u, 1, cut);
+        assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    }
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.blocks_stored, 1 + nb);
+    assert_int_equal(p.blocks_repeated, 2 * (1 + nb));
+    assert_int_equal(p.sections_bad, 0);
+    assert_int_equal(ev.ready, 1);
+    assert_int_equal(ev.errors, 0);
+    /* Version 2 right after cut repetitions: its sections are whole. */
+    bb_carousel c2;
+    bb_make(&c2, 0x80010002u, 2);
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    bb_ddbs(&ts, &cc, &c, 1, 1);
+    bb_signalling(&ts, &cc, &c2, 0x80010002u, 2);
+    bb_ddbs(&ts, &cc, &c2, 2, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 2);
+    bb_expect(r, 2);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+    bb_free(&c);
+    bb_free(&c2);
+}
+
+/* A DDB whose block number is held, but for an older module version, is
+ * the next version ahead of its DII: it is kept (never passed over as a
+ * repetition), and when the DII comes the module completes from it. */
+static void test_new_version_ahead_not_skipped(void **state)
+{
+    (void)state;
+    bb_carousel c1, c2;
+    bb_make(&c1, 0x80000002u, 1);
+    bb_make(&c2, 0x80010002u, 2);
+    assert_int_equal(c1.m2.len, c2.m2.len);
+    dvb_writer ts;
+    uint8_t cc = 0;
+    size_t nb = bb_stream(&ts, &cc, &c1, 0x80000002u, 1, 0);
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 1);
+    /* Version 2's blocks (same numbers), then its DII with no DDB after. */
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    bb_ddbs(&ts, &cc, &c2, 2, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.blocks_repeated, 1);    /* module 1's, unchanged */
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    bb_signalling(&ts, &cc, &c2, 0x80010002u, 2);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 2);
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.blocks_stored, 1 + 2 * nb);
+    bb_expect(r, 2);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+    bb_free(&c1);
+    bb_free(&c2);
+}
+
+/* A repetition whose bytes were damaged after its header is passed over
+ * like any other (never accepted); a damaged new block is refused by its
+ * CRC and taken from the next cycle. */
+static void test_damaged_blocks(void **state)
+{
+    (void)state;
+    bb_carousel c;
+    bb_make(&c, 0x80000002u, 1);
+    dvb_writer ts;
+    dvb_writer_init(&ts, 0);
+    uint8_t cc = 0;
+    bb_signalling(&ts, &cc, &c, 0x80000002u, 1);
+    size_t at = ts.len;
+    size_t nb = bb_ddbs(&ts, &cc, &c, 1, 0);
+    /* A bit flipped in the payload of module 2's first DDB, 3rd packet. */
+    size_t first_ddb2 = at + 188;          /* module 1's DDB is one packet */
+    ts.p[first_ddb2 + 2 * 188 + 50] ^= 0x10;
+    events ev;
+    dvb_receiver *r = make_rx(&ev, CPID, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 0);
+    dvb_progress p;
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.sections_bad, 1);
+    assert_int_equal(p.blocks_stored, nb);
+    /* The same damaged stream again: the damaged block now is the one
+     * missing, so it is collected and refused again; the others are
+     * repetitions. */
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    dvb_receiver_progress(r, &p);
+    assert_int_equal(p.sections_bad, 2);
+    assert_int_equal(ev.ready, 0);
+    /* An intact cycle completes it. */
+    dvb_writer_free(&ts);
+    dvb_writer_init(&ts, 0);
+    bb_ddbs(&ts, &cc, &c, 1, 0);
+    assert_int_equal(dvb_receiver_push(r, ts.p, ts.len), DVB_OK);
+    assert_int_equal(ev.ready, 1);
+    bb_expect(r, 1);
+    dvb_receiver_destroy(r);
+    dvb_writer_free(&ts);
+    bb_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1709,6 +1939,9 @@ int main(void)
         cmocka_unit_test(test_too_many_diis),
         cmocka_unit_test(test_missing_dii_uneven_repetition),
         cmocka_unit_test(test_big_modules),
+        cmocka_unit_test(test_repeats_passed_over),
+        cmocka_unit_test(test_new_version_ahead_not_skipped),
+        cmocka_unit_test(test_damaged_blocks),
         cmocka_unit_test(test_pat_pmt_discovery),
         cmocka_unit_test(test_pmt_other_carousel_ignored),
         cmocka_unit_test(test_psi_signalling_and_sdt),

@@ -133,6 +133,72 @@ static void test_crc_sliced(void **state)
     }
 }
 
+/* x^n mod P, one multiplication by x at a time. */
+static uint32_t x_pow_mod(unsigned n)
+{
+    uint64_t r = 1;
+    for (unsigned i = 0; i < n; i++) {
+        r <<= 1;
+        if (r >> 32)
+            r ^= 0x104C11DB7ull;
+    }
+    return (uint32_t)r;
+}
+
+/* The carry-less multiply path (used from 64 bytes on, where the CPU
+ * has PCLMULQDQ) against the tables, from every starting value kind,
+ * at lengths around each of its steps (64-byte folds, 16-byte folds, a
+ * tail), every alignment, and over a large buffer in uneven pieces; and
+ * its folding constants against x^n mod P computed here. */
+static void test_crc_clmul(void **state)
+{
+    (void)state;
+    assert_int_equal(x_pow_mod(128), 0xE8A45605u);
+    assert_int_equal(x_pow_mod(192), 0xC5B9CD4Cu);
+    assert_int_equal(x_pow_mod(512), 0xE6228B11u);
+    assert_int_equal(x_pow_mod(576), 0x8833794Cu);
+    size_t big = (size_t)1 << 20;
+    uint8_t *buf = malloc(big);
+    assert_non_null(buf);
+    uint64_t seed = 11;
+    for (size_t i = 0; i < big; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        buf[i] = (uint8_t)(seed >> 56);
+    }
+    static const uint32_t starts[] = { 0xFFFFFFFFu, 0, 0x80000001u,
+                                       0x12345678u };
+    for (size_t si = 0; si < 4; si++)
+        for (size_t off = 0; off < 17; off++)
+            for (size_t len = 0; len <= 700; len++)
+                assert_int_equal(
+                    dvb_crc32_update(starts[si], buf + off, len),
+                    dvb_crc32_tables_only(starts[si], buf + off, len));
+    for (size_t len = 4000; len <= 4100; len++)
+        assert_int_equal(dvb_crc32(buf + 3, len),
+                         crc_bitwise(buf + 3, len));
+    uint32_t whole = dvb_crc32_tables_only(0xFFFFFFFFu, buf, big);
+    assert_int_equal(dvb_crc32(buf, big), whole);
+    uint32_t c = 0xFFFFFFFFu;
+    size_t at = 0, step = 1;
+    while (at < big) {
+        size_t n = big - at < step ? big - at : step;
+        c = dvb_crc32_update(c, buf + at, n);
+        at += n;
+        step = step * 3 + 1;
+    }
+    assert_int_equal(c, whole);
+    /* An intact section, CRC_32 included, gives 0 on either path. */
+    uint32_t crc = dvb_crc32(buf, 4092);
+    buf[4092] = (uint8_t)(crc >> 24);
+    buf[4093] = (uint8_t)(crc >> 16);
+    buf[4094] = (uint8_t)(crc >> 8);
+    buf[4095] = (uint8_t)crc;
+    assert_int_equal(dvb_crc32(buf, 4096), 0);
+    buf[100] ^= 1;
+    assert_int_not_equal(dvb_crc32(buf, 4096), 0);
+    free(buf);
+}
+
 static void test_crc_golden(void **state)
 {
     (void)state;
@@ -187,13 +253,12 @@ static void test_several_sections_per_packet(void **state)
     assert_memory_equal(f->secs[1], b, sizeof b);
 }
 
-/* A 400-byte section over three packets; the third PUSI packet's
- * pointer_field finishes it and a new section follows. */
-static void spanning(fx *f, int gap, int dup, size_t chunk)
+/* A 400-byte section a over three packets; the third PUSI packet's
+ * pointer_field finishes it and a new section c (50 bytes) follows. */
+static void spanning_packets(uint8_t pk[3][188], uint8_t a[400], uint8_t c[50])
 {
-    uint8_t a[400], c[50], pk[5][188];
-    make_section(a, sizeof a, 3);
-    make_section(c, sizeof c, 4);
+    make_section(a, 400, 3);
+    make_section(c, 50, 4);
     packet(pk[0], 1, 0);
     pk[0][4] = 0;
     memcpy(pk[0] + 5, a, 183);
@@ -202,7 +267,13 @@ static void spanning(fx *f, int gap, int dup, size_t chunk)
     packet(pk[2], 1, 2);
     pk[2][4] = 400 - 183 - 184;
     memcpy(pk[2] + 5, a + 367, 33);
-    memcpy(pk[2] + 5 + 33, c, sizeof c);
+    memcpy(pk[2] + 5 + 33, c, 50);
+}
+
+static void spanning(fx *f, int gap, int dup, size_t chunk)
+{
+    uint8_t a[400], c[50], pk[3][188];
+    spanning_packets(pk, a, c);
     size_t n = 0;
     uint8_t stream[5 * 188];
     memcpy(stream + 188 * n++, pk[0], 188);
@@ -394,11 +465,275 @@ static void test_bad_pointer_field(void **state)
     assert_true(st.bad_packets >= 1);
 }
 
+
+/* ---- chunking: packets handed on in place, cut packets, lost sync ---- */
+
+typedef struct {
+    dvb_ts *ts;
+    dvb_secasm *a;
+    size_t nsec;
+    uint32_t digest;           /* CRC over every section received, in order */
+    size_t packets;
+} sink;
+
+static void sink_sec(void *ud, int pid, const uint8_t *s, size_t len)
+{
+    sink *k = ud;
+    (void)pid;
+    k->nsec++;
+    uint8_t l[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+    k->digest = dvb_crc32_update(k->digest, l, 2);
+    k->digest = dvb_crc32_update(k->digest, s, len);
+}
+
+static void sink_pkt(void *ud, const uint8_t *p)
+{
+    sink *k = ud;
+    k->packets++;
+    if (dvb_ts_pid(p) == PID)
+        dvb_secasm_push(k->a, p);
+}
+
+/* A stream of sections of many lengths over consecutive packets, with
+ * null packets between, garbage that loses sync twice (once with a decoy
+ * 0x47 where a packet should start), a duplicate packet and a CC gap. */
+static size_t long_stream(uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+    unsigned cc = 0;
+    uint64_t seed = 3;
+    uint8_t sec[1200];
+    size_t sec_len = 0, sec_at = 0;
+    for (unsigned k = 0; n + 188 <= cap && k < 400; k++) {
+        if (k == 120 || k == 260) {
+            /* Garbage: sync is lost and found again. */
+            for (unsigned g = 0; g < 97 + k && n < cap; g++)
+                buf[n++] = (uint8_t)(g * 13 + (k == 260 && g == 0 ? 0x47 : 5));
+            continue;
+        }
+        uint8_t *p = buf + n;
+        if (k % 9 == 4) {                          /* a null packet */
+            memset(p, 0xFF, 188);
+            p[0] = 0x47;
+            p[1] = 0x1F;
+            p[3] = 0x10;
+            n += 188;
+            continue;
+        }
+        if (k == 200) {                            /* a CC gap */
+            cc++;
+        }
+        size_t at = 4;
+        bool pusi = sec_at == sec_len;
+        packet(p, pusi, cc++);
+        if (pusi)
+            p[at++] = 0;
+        while (at < 188) {
+            if (sec_at == sec_len) {
+                if (!pusi)
+                    break;          /* sections start in PUSI packets only */
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                sec_len = 20 + (size_t)(seed >> 33) % 1100;
+                make_section(sec, sec_len, (uint8_t)(seed >> 20));
+                sec_at = 0;
+            }
+            size_t take = sec_len - sec_at < 188 - at ? sec_len - sec_at
+                                                      : 188 - at;
+            memcpy(p + at, sec + sec_at, take);
+            sec_at += take;
+            at += take;
+        }
+        n += 188;
+        if (k == 50) {                             /* a duplicate */
+            memcpy(buf + n, p, 188);
+            n += 188;
+        }
+    }
+    return n;
+}
+
+static void run_chunked(const uint8_t *buf, size_t len, size_t chunk,
+                        sink *k)
+{
+    memset(k, 0, sizeof *k);
+    assert_int_equal(dvb_ts_create(sink_pkt, k, NULL, &k->ts), DVB_OK);
+    assert_int_equal(dvb_secasm_create(PID, sink_sec, k, NULL, &k->a),
+                     DVB_OK);
+    for (size_t off = 0; off < len; off += chunk)
+        dvb_ts_push(k->ts, buf + off, len - off < chunk ? len - off : chunk);
+}
+
+static void test_chunking_invariant(void **state)
+{
+    (void)state;
+    size_t cap = 420 * 188;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t len = long_stream(buf, cap);
+    sink whole;
+    run_chunked(buf, len, len, &whole);
+    assert_true(whole.nsec > 50);
+    assert_int_equal(dvb_ts_sync_losses(whole.ts), 2);
+    static const size_t chunks[] = { 1, 2, 7, 187, 188, 189, 375, 376, 377,
+                                     1000, 4096, 65536 };
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        sink k;
+        run_chunked(buf, len, chunks[c], &k);
+        assert_int_equal(k.packets, whole.packets);
+        assert_int_equal(k.nsec, whole.nsec);
+        assert_int_equal(k.digest, whole.digest);
+        assert_int_equal(dvb_ts_sync_losses(k.ts), 2);
+        dvb_ts_destroy(k.ts);
+        dvb_secasm_destroy(k.a);
+    }
+    dvb_ts_destroy(whole.ts);
+    dvb_secasm_destroy(whole.a);
+    free(buf);
+}
+
+/* ---- the want callback: sections passed over uncopied ---- */
+
+typedef struct {
+    fx *f;
+    int calls;
+    dvb_section_want answer[4];    /* per call; then KEEP */
+    size_t head_len[4];
+} want_ctx;
+
+static want_ctx *g_want;
+
+static dvb_section_want want_cb(void *ud, int pid, const uint8_t *head,
+                                size_t head_len, size_t sec_len)
+{
+    (void)ud;
+    assert_int_equal(pid, PID);
+    assert_true(head_len >= 3 && head_len < sec_len);
+    assert_int_equal(3u + (((size_t)(head[1] & 0x0F) << 8) | head[2]),
+                     sec_len);
+    want_ctx *w = g_want;
+    int i = w->calls++;
+    if (i >= 4)
+        return DVB_SECTION_KEEP;
+    w->head_len[i] = head_len;
+    return w->answer[i];
+}
+
+/* The three packets of spanning(): a (400 bytes) over all three, c (50)
+ * after it in the third; gap drops the middle one. */
+static void spanning_want(fx *f, want_ctx *w, int gap)
+{
+    g_want = w;
+    dvb_secasm_set_want(f->a, want_cb);
+    uint8_t a[400], c[50], pk[3][188];
+    spanning_packets(pk, a, c);
+    push(f, pk[0], 188, 188);
+    if (!gap)
+        push(f, pk[1], 188, 188);
+    push(f, pk[2], 188, 188);
+    assert_memory_equal(f->secs[f->n - 1], c, sizeof c);
+}
+
+static void test_want_skip(void **state)
+{
+    fx *f = *state;
+    want_ctx w = { .answer = { DVB_SECTION_SKIP } };
+    spanning_want(f, &w, 0);
+    /* Asked once, after the first packet; c fits in its packet and is
+     * never asked about. */
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.head_len[0], 183);
+    assert_int_equal(f->n, 1);
+    dvb_secasm_stats st;
+    dvb_secasm_stats_get(f->a, &st);
+    assert_int_equal(st.skipped, 1);
+    assert_int_equal(st.sections, 1);
+    assert_int_equal(st.cc_errors, 0);
+}
+
+static void test_want_keep_and_more(void **state)
+{
+    fx *f = *state;
+    want_ctx w = { .answer = { DVB_SECTION_MORE, DVB_SECTION_KEEP } };
+    spanning_want(f, &w, 0);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(w.head_len[0], 183);
+    assert_int_equal(w.head_len[1], 367);
+    assert_int_equal(f->n, 2);
+    uint8_t a[400];
+    make_section(a, sizeof a, 3);
+    assert_memory_equal(f->secs[0], a, sizeof a);
+}
+
+static void test_want_more_then_skip(void **state)
+{
+    fx *f = *state;
+    want_ctx w = { .answer = { DVB_SECTION_MORE, DVB_SECTION_SKIP } };
+    spanning_want(f, &w, 0);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(f->n, 1);
+}
+
+/* A skipped section cut by a continuity gap is dropped as a collected
+ * one would be (the error counted), and the next section is whole. */
+static void test_want_skip_cut(void **state)
+{
+    fx *f = *state;
+    want_ctx w = { .answer = { DVB_SECTION_SKIP } };
+    spanning_want(f, &w, 1);
+    assert_int_equal(f->n, 1);
+    dvb_secasm_stats st;
+    dvb_secasm_stats_get(f->a, &st);
+    assert_int_equal(st.cc_errors, 1);
+    assert_int_equal(st.skipped, 0);
+    /* The next section spanning packets is asked about afresh and kept. */
+    w.answer[1] = DVB_SECTION_KEEP;
+    uint8_t b[300], pk[2][188];
+    make_section(b, sizeof b, 12);
+    packet(pk[0], 1, 3);
+    pk[0][4] = 0;
+    memcpy(pk[0] + 5, b, 183);
+    packet(pk[1], 0, 4);
+    memcpy(pk[1] + 4, b + 183, sizeof b - 183);
+    push(f, &pk[0][0], sizeof pk, 188);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(f->n, 2);
+    assert_memory_equal(f->secs[1], b, sizeof b);
+}
+
+/* A skipped section whose length runs past the next pointer_field: the
+ * inconsistency is counted as for a collected one, and the section the
+ * pointer_field leads to is received. */
+static void test_want_skip_bad_pointer(void **state)
+{
+    fx *f = *state;
+    want_ctx w = { .answer = { DVB_SECTION_SKIP } };
+    g_want = &w;
+    dvb_secasm_set_want(f->a, want_cb);
+    uint8_t a[400], c[40], pk[2][188];
+    make_section(a, sizeof a, 5);
+    make_section(c, sizeof c, 6);
+    packet(pk[0], 1, 0);
+    pk[0][4] = 0;
+    memcpy(pk[0] + 5, a, 183);
+    packet(pk[1], 1, 1);
+    pk[1][4] = 10;                  /* says a ends 10 bytes in: too soon */
+    memcpy(pk[1] + 5, a + 183, 10);
+    memcpy(pk[1] + 15, c, sizeof c);
+    push(f, &pk[0][0], sizeof pk, 188);
+    assert_int_equal(f->n, 1);
+    assert_memory_equal(f->secs[0], c, sizeof c);
+    dvb_secasm_stats st;
+    dvb_secasm_stats_get(f->a, &st);
+    assert_int_equal(st.cc_errors, 1);
+    assert_int_equal(st.skipped, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc_golden),
         cmocka_unit_test(test_crc_sliced),
+        cmocka_unit_test(test_crc_clmul),
         cmocka_unit_test_setup_teardown(test_several_sections_per_packet,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_section_spanning_packets, setup,
@@ -421,6 +756,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_204_byte_packets, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_pointer_field, setup,
+                                        teardown),
+        cmocka_unit_test(test_chunking_invariant),
+        cmocka_unit_test_setup_teardown(test_want_skip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_want_keep_and_more, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_want_more_then_skip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_want_skip_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_want_skip_bad_pointer, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
