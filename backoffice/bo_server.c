@@ -27,7 +27,11 @@ void bo_config_defaults(bo_config *c)
     snprintf(c->listen, sizeof c->listen, "127.0.0.1");
     c->port = 8080;
     snprintf(c->database, sizeof c->database, "civictv-backoffice.db");
-    c->threads = 4;
+    /* A request holds its worker thread until its transaction has
+     * committed, so the threads bound how many requests one group commit
+     * can carry (bo_store.h); libmicrohttpd also spreads connections over
+     * them unevenly, so keep well more than the clients expected at once. */
+    c->threads = 32;
     c->max_body = 64 * 1024;
     c->timeout = 15;
     c->request_timeout = 30;

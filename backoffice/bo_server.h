@@ -24,7 +24,7 @@ typedef struct bo_config {
     char cert[512];         /* PEM files for HTTPS; both or neither */
     char key[512];
     char base_url[256];     /* public URL for links; default from listen:port */
-    int threads;            /* worker threads; default 4 */
+    int threads;            /* worker threads; default 32 */
     int db_pool;            /* database connections; default threads + 2 */
     size_t max_body;        /* request body ceiling in bytes; default 64 KiB */
     int timeout;            /* idle connection timeout, seconds; default 15 */
