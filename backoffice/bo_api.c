@@ -313,6 +313,60 @@ static bo_job_result job_failed(bo_resp *r, bo_store_err e, int last)
     return e == BO_STORE_EBUSY && !last ? BO_JOB_RETRY : BO_JOB_UNDO;
 }
 
+/* What the key's row says. */
+typedef enum {
+    KEY_FREE,        /* run the operation (an expired row has been deleted) */
+    KEY_ANSWERED,    /* r holds the answer: 409, 422 or the stored one */
+    KEY_FAILED       /* r holds an error; *e is the store's */
+} key_verdict;
+
+/* Judges the key from the lock (if the engine takes one) and the row, both
+ * read in this transaction; resets r before answering. */
+static key_verdict check_key(create_job *j, bo_db *db, int nlock, const bo_lock_buf *lock,
+                             bo_store_err lock_st, const bo_rows *rows, bo_store_err row_st,
+                             bo_store_err *e)
+{
+    bo_resp *r = j->r;
+    *e = lock_st != BO_STORE_OK ? lock_st : row_st;
+    if (*e != BO_STORE_OK) {
+        resp_reset(r);
+        bo_store_problem(r, *e);
+        return KEY_FAILED;
+    }
+    if (nlock && !bo_lock_taken(lock)) {
+        resp_reset(r);
+        in_flight(r);
+        return KEY_ANSWERED;
+    }
+    if (!rows || rows->nrows != 1)
+        return KEY_FREE;
+    long long created = atoll(bo_rows_get(rows, 0, 8));
+    int inflight = strcmp(bo_rows_get(rows, 0, 4), "done") != 0;
+    if (created < atoll(j->old) || (inflight && created < atoll(j->lease))) {
+        /* An expired key, or a claim left in flight by a server of the
+         * earlier two-commit design that crashed: forget it. */
+        const char *pk[2] = { j->a->caller, j->key };
+        *e = bo_db_exec(db, "DELETE FROM idempotency WHERE caller = $1 AND idem_key = $2",
+                        2, pk, NULL);
+        if (*e != BO_STORE_OK) {
+            resp_reset(r);
+            bo_store_problem(r, *e);
+            return KEY_FAILED;
+        }
+        return KEY_FREE;
+    }
+    resp_reset(r);
+    if (strcmp(bo_rows_get(rows, 0, 5), j->req->method) != 0 ||
+        strcmp(bo_rows_get(rows, 0, 6), j->req->path) != 0 ||
+        strcmp(bo_rows_get(rows, 0, 7), j->hash) != 0)
+        key_reused(r);
+    else if (inflight)
+        in_flight(r);
+    else
+        replay((bo_rows *)rows, r);
+    return KEY_ANSWERED;
+}
+
 static bo_job_result create_run(bo_db *db, void *arg, int run)
 {
     create_job *j = arg;
@@ -320,59 +374,43 @@ static bo_job_result create_run(bo_db *db, void *arg, int run)
     int last = run == BO_JOB_MAX_RUNS - 1;
     resp_reset(r);
     bo_store_err e;
+    /* With a key: another server on the same PostgreSQL database may be
+     * running it right now, and its row is not visible until it commits,
+     * so a lock on the key tells; it is taken just before the row is read
+     * (each statement's snapshot starts with it, so a commit that released
+     * the lock is seen).  Where the engine holds statements (PostgreSQL)
+     * both go out with the operation's first statement: the operation runs
+     * before the key is judged, and is undone if the key was not free
+     * (rare: a retry, or a race between servers), which saves a round trip
+     * on every creation. */
+    bo_lock_buf lock = { .rows = NULL };
+    bo_rows *rows = NULL;
+    bo_store_err lock_st = BO_STORE_OK, row_st = BO_STORE_OK;
+    int nlock = 0, ahead = 0;
     if (j->key) {
-        /* Another server on the same PostgreSQL database may be running
-         * this key right now: its row is not visible until it commits, so
-         * a lock on the key tells, taken before the row is read (a
-         * statement's snapshot starts with it) and in the same round
-         * trip. */
         const char *pk[2] = { j->a->caller, j->key };
         char name[400];
         snprintf(name, sizeof name, "idem\n%s\n%s", j->a->caller, j->key);
-        bo_lock_buf lock;
-        bo_rows *rows = NULL;
-        bo_stmt st[2];
-        int nlock = bo_db_lock_stmt(db, name, &lock, &st[0]);
-        st[nlock] = (bo_stmt){ "SELECT status, content_type, location, body, state, method, "
-                               "path, body_hash, created FROM idempotency WHERE caller = $1 "
-                               "AND idem_key = $2", 2, pk, &rows };
-        e = bo_db_exec_many(db, st, nlock + 1, NULL);
-        int got = !nlock || bo_lock_taken(&lock);
-        bo_rows_free(lock.rows);
-        if (e != BO_STORE_OK) {
+        bo_stmt ls;
+        nlock = bo_db_lock_stmt(db, name, &lock, &ls);
+        if (nlock)
+            (void)bo_db_exec_later_rows(db, ls.sql, ls.n, ls.params, &lock.rows, &lock_st);
+        (void)bo_db_exec_later_rows(db, "SELECT status, content_type, location, body, state, "
+                                        "method, path, body_hash, created FROM idempotency "
+                                        "WHERE caller = $1 AND idem_key = $2", 2, pk, &rows,
+                                    &row_st);
+        ahead = bo_db_held(db) && !j->store_only;
+        if (!ahead) {
+            if ((e = bo_db_flush(db)) != BO_STORE_OK && lock_st == BO_STORE_OK &&
+                row_st == BO_STORE_OK)
+                row_st = e;
+            key_verdict v = check_key(j, db, nlock, &lock, lock_st, rows, row_st, &e);
+            bo_rows_free(lock.rows);
             bo_rows_free(rows);
-            return job_failed(r, e, last);
-        }
-        if (!got) {
-            bo_rows_free(rows);
-            in_flight(r);
-            return BO_JOB_KEEP; /* nothing changed */
-        }
-        if (rows && rows->nrows == 1) {
-            long long created = atoll(bo_rows_get(rows, 0, 8));
-            int inflight = strcmp(bo_rows_get(rows, 0, 4), "done") != 0;
-            /* An expired key, or a claim left in flight by a server of the
-             * earlier two-commit design that crashed: forget it. */
-            if (created < atoll(j->old) || (inflight && created < atoll(j->lease))) {
-                bo_rows_free(rows);
-                e = bo_db_exec(db, "DELETE FROM idempotency WHERE caller = $1 AND idem_key = $2",
-                               2, pk, NULL);
-                if (e != BO_STORE_OK)
-                    return job_failed(r, e, last);
-            } else {
-                if (strcmp(bo_rows_get(rows, 0, 5), j->req->method) != 0 ||
-                    strcmp(bo_rows_get(rows, 0, 6), j->req->path) != 0 ||
-                    strcmp(bo_rows_get(rows, 0, 7), j->hash) != 0)
-                    key_reused(r);
-                else if (inflight)
-                    in_flight(r);
-                else
-                    replay(rows, r);
-                bo_rows_free(rows);
+            if (v == KEY_FAILED)
+                return e == BO_STORE_EBUSY && !last ? BO_JOB_RETRY : BO_JOB_UNDO;
+            if (v == KEY_ANSWERED)
                 return BO_JOB_KEEP; /* nothing changed */
-            }
-        } else {
-            bo_rows_free(rows);
         }
     }
     if (j->store_only) {
@@ -385,6 +423,20 @@ static bo_job_result create_run(bo_db *db, void *arg, int run)
             return job_failed(r, BO_STORE_ENOMEM, 1);
     } else {
         j->fn(j->app, j->a, j->req, j->arg, db, r);
+        if (ahead) {
+            /* Now the key: the lock and the row have gone out with the
+             * operation's first statement (or go now). */
+            if ((e = bo_db_flush(db)) != BO_STORE_OK && lock_st == BO_STORE_OK &&
+                row_st == BO_STORE_OK)
+                row_st = e;
+            key_verdict v = check_key(j, db, nlock, &lock, lock_st, rows, row_st, &e);
+            bo_rows_free(lock.rows);
+            bo_rows_free(rows);
+            if (v == KEY_FAILED)
+                return e == BO_STORE_EBUSY && !last ? BO_JOB_RETRY : BO_JOB_UNDO;
+            if (v == KEY_ANSWERED)
+                return BO_JOB_UNDO; /* the operation's changes go */
+        }
         if (r->status < 200 || r->status >= 500) {
             /* Server errors free the key for a retry: nothing is kept. */
             if (r->status < 200)

@@ -197,13 +197,39 @@ bo_store_err bo_db_exec_many(bo_db *db, const bo_stmt *st, int n, int *failed)
     return BO_STORE_OK;
 }
 
+int bo_db_held(const bo_db *db)
+{
+    return db->wtxn && db->eng->hold;
+}
+
 bo_store_err bo_db_exec_later(bo_db *db, const char *sql, int n,
                               const char *const *params)
 {
-    if (!db->wtxn || !db->eng->hold)
+    if (!bo_db_held(db))
         return bo_db_exec(db, sql, n, params, NULL);
     db->err[0] = '\0';
-    return db->last = db->eng->hold(db->conn, sql, n, params);
+    return db->last = db->eng->hold(db->conn, sql, n, params, NULL, NULL);
+}
+
+bo_store_err bo_db_exec_later_rows(bo_db *db, const char *sql, int n,
+                                   const char *const *params, bo_rows **out,
+                                   bo_store_err *status)
+{
+    if (!bo_db_held(db)) {
+        bo_store_err e = bo_db_exec(db, sql, n, params, out);
+        if (status)
+            *status = e;
+        return e;
+    }
+    db->err[0] = '\0';
+    return db->last = db->eng->hold(db->conn, sql, n, params, out, status);
+}
+
+bo_store_err bo_db_flush(bo_db *db)
+{
+    if (!bo_db_held(db))
+        return BO_STORE_OK;
+    return bo_db_exec_many(db, NULL, 0, NULL);
 }
 
 bo_store_err bo_db_last_err(const bo_db *db)
@@ -270,7 +296,7 @@ bo_store_err bo_db_begin(bo_db *db, int write)
     if (write && db->eng->hold) {
         /* Sent with the transaction's first statement. */
         db->err[0] = '\0';
-        e = db->last = db->eng->hold(db->conn, db->eng->begin_write, 0, NULL);
+        e = db->last = db->eng->hold(db->conn, db->eng->begin_write, 0, NULL, NULL, NULL);
     } else {
         e = bo_db_exec(db, write ? db->eng->begin_write : db->eng->begin_read, 0, NULL, NULL);
     }

@@ -129,6 +129,16 @@ bo_store_err bo_db_exec_many(bo_db *db, const bo_stmt *st, int n, int *failed);
  * is held the same way on PostgreSQL. */
 bo_store_err bo_db_exec_later(bo_db *db, const char *sql, int n,
                               const char *const *params);
+/* The same for a statement whose rows and outcome are wanted, but not yet:
+ * they are in *out (may be NULL) and *status once it has run, which
+ * bo_db_flush() makes sure of.  Its failure also fails the statement it
+ * went out with.  bo_db_held(db) tells whether statements are held at all
+ * here (if not, they have run by the time these return). */
+bo_store_err bo_db_exec_later_rows(bo_db *db, const char *sql, int n,
+                                   const char *const *params, bo_rows **out,
+                                   bo_store_err *status);
+bo_store_err bo_db_flush(bo_db *db);
+int bo_db_held(const bo_db *db);
 
 /* A cell, or NULL for SQL NULL or out of range. */
 const char *bo_rows_get(const bo_rows *r, int row, int col);

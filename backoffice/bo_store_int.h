@@ -23,10 +23,13 @@ typedef struct bo_engine {
                               char *err, size_t errlen);
     /* Optional (NULL: run at once): holds a statement (copying its text
      * and parameters) to send before the next one; "BEGIN" held first opens
-     * the transaction.  discard() forgets the held ones (a rollback) and
-     * returns 1 when the transaction's BEGIN was among them, so that there
-     * is nothing on the server to roll back. */
-    bo_store_err (*hold)(void *conn, const char *sql, int n, const char *const *params);
+     * the transaction.  Once it has gone out, its rows go to *out and its
+     * outcome to *status (either may be NULL); a held statement discarded
+     * unsent gets BO_STORE_EUNAVAILABLE.  discard() forgets the held ones (a
+     * rollback) and returns 1 when the transaction's BEGIN was among them,
+     * so that there is nothing on the server to roll back. */
+    bo_store_err (*hold)(void *conn, const char *sql, int n, const char *const *params,
+                         bo_rows **out, bo_store_err *status);
     int (*discard)(void *conn);
     const char *begin_read;
     const char *begin_write;

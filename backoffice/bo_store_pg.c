@@ -31,6 +31,8 @@ typedef struct {
     char *sql;
     int n;
     char **params;
+    bo_rows **out;          /* where its rows go, or NULL */
+    bo_store_err *status;   /* where its outcome goes, or NULL */
 } held_stmt;
 
 typedef struct {
@@ -86,8 +88,12 @@ static int pg_discard(void *conn)
 {
     pg_conn *c = conn;
     int unsent = c->begin_held;
-    for (int i = 0; i < c->nheld; i++)
+    for (int i = 0; i < c->nheld; i++) {
+        /* Never run: whoever waits for its outcome learns so. */
+        if (c->held[i].status)
+            *c->held[i].status = BO_STORE_EUNAVAILABLE;
         free_held(&c->held[i]);
+    }
     c->nheld = 0;
     c->begin_held = 0;
     return unsent;
@@ -287,26 +293,50 @@ static bo_store_err pipeline(pg_conn *c, const bo_stmt *st, int n, int *failed,
     }
     if (!PQpipelineSync(c->pg))
         return lost(c, err, errlen);
+    /* Sent: from here the held statements' outcomes are the pipeline's. */
     int nheld = c->nheld;
-    pg_discard(c); /* sent: from here their outcome is the pipeline's */
+    bo_rows **hout[HELD_MAX];
+    bo_store_err *hstatus[HELD_MAX];
+    for (int i = 0; i < nheld; i++) {
+        hout[i] = c->held[i].out;
+        hstatus[i] = c->held[i].status;
+        c->held[i].status = NULL;
+    }
+    pg_discard(c);
     for (int i = 0; i < total; i++) {
         PGresult *r = PQgetResult(c->pg);
-        if (!r)
-            return lost(c, err, errlen);
-        ExecStatusType s = PQresultStatus(r);
-        if (s == PGRES_FATAL_ERROR && e == BO_STORE_OK) {
-            snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-            e = classify(r);
-            if (failed)
-                *failed = i < nheld ? -1 : i - nheld;
-        } else if (s == PGRES_TUPLES_OK && e == BO_STORE_OK && i >= nheld &&
-                   st[i - nheld].out) {
-            e = take_rows(r, st[i - nheld].out);
-        } else if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK &&
-                   s != PGRES_PIPELINE_ABORTED && s != PGRES_FATAL_ERROR) {
-            PQclear(r);
+        if (!r) {
+            for (int k = i; k < nheld; k++)
+                if (hstatus[k])
+                    *hstatus[k] = BO_STORE_EUNAVAILABLE;
             return lost(c, err, errlen);
         }
+        ExecStatusType s = PQresultStatus(r);
+        bo_rows **out = i < nheld ? hout[i] : st[i - nheld].out;
+        bo_store_err mine = BO_STORE_OK;
+        if (s == PGRES_FATAL_ERROR) {
+            mine = classify(r);
+            if (e == BO_STORE_OK) {
+                snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+                e = mine;
+                if (failed)
+                    *failed = i < nheld ? -1 : i - nheld;
+            }
+        } else if (s == PGRES_PIPELINE_ABORTED) {
+            mine = e; /* skipped after the first failure */
+        } else if (s == PGRES_TUPLES_OK && out) {
+            mine = take_rows(r, out);
+            if (mine != BO_STORE_OK && e == BO_STORE_OK)
+                e = mine;
+        } else if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+            PQclear(r);
+            for (int k = i; k < nheld; k++)
+                if (hstatus[k])
+                    *hstatus[k] = BO_STORE_EUNAVAILABLE;
+            return lost(c, err, errlen);
+        }
+        if (i < nheld && hstatus[i])
+            *hstatus[i] = mine;
         PQclear(r);
         /* Each statement's results end with a NULL. */
         while ((r = PQgetResult(c->pg)) != NULL)
@@ -346,6 +376,11 @@ static bo_store_err pg_exec_many(void *conn, const bo_stmt *st, int n, int *fail
     for (int i = 0; i < n; i++)
         if (st[i].out)
             *st[i].out = NULL;
+    if (c->nheld == 0 && n == 0) {
+        if (failed)
+            *failed = 0;
+        return BO_STORE_OK;
+    }
     if (c->nheld == 0 && n == 1) {
         bo_store_err e = exec_one(c, st[0].sql, st[0].n, st[0].params, st[0].out, err, errlen);
         if (failed)
@@ -355,7 +390,8 @@ static bo_store_err pg_exec_many(void *conn, const bo_stmt *st, int n, int *fail
     return pipeline(c, st, n, failed, err, errlen);
 }
 
-static bo_store_err pg_hold(void *conn, const char *sql, int n, const char *const *params)
+static bo_store_err pg_hold(void *conn, const char *sql, int n, const char *const *params,
+                           bo_rows **out, bo_store_err *status)
 {
     pg_conn *c = conn;
     if (c->nheld == HELD_MAX) {
@@ -365,6 +401,10 @@ static bo_store_err pg_hold(void *conn, const char *sql, int n, const char *cons
             return e;
     }
     held_stmt *h = &c->held[c->nheld];
+    if (out)
+        *out = NULL;
+    h->out = out;
+    h->status = status;
     h->sql = strdup(sql);
     h->params = n > 0 ? calloc((size_t)n, sizeof *h->params) : NULL;
     h->n = n;
@@ -375,8 +415,12 @@ static bo_store_err pg_hold(void *conn, const char *sql, int n, const char *cons
     if (!ok) {
         h->n = h->params ? n : 0;
         free_held(h);
+        if (status)
+            *status = BO_STORE_ENOMEM;
         return BO_STORE_ENOMEM;
     }
+    if (status)
+        *status = BO_STORE_OK; /* until it goes out */
     if (c->nheld == 0 && strcmp(sql, "BEGIN") == 0)
         c->begin_held = 1;
     c->nheld++;
