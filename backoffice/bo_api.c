@@ -425,8 +425,9 @@ static bo_job_result create_run(bo_db *db, void *arg, int run)
         j->fn(j->app, j->a, j->req, j->arg, db, r);
         if (ahead) {
             /* Now the key: the lock and the row have gone out with the
-             * operation's first statement (or go now). */
-            if ((e = bo_db_flush(db)) != BO_STORE_OK && lock_st == BO_STORE_OK &&
+             * operation's first statement (or go now, if it had none). */
+            if ((lock_st == BO_STORE_EPENDING || row_st == BO_STORE_EPENDING) &&
+                (e = bo_db_flush(db)) != BO_STORE_OK && lock_st == BO_STORE_OK &&
                 row_st == BO_STORE_OK)
                 row_st = e;
             key_verdict v = check_key(j, db, nlock, &lock, lock_st, rows, row_st, &e);

@@ -87,6 +87,7 @@ const char *bo_store_strerror(bo_store_err e)
     case BO_STORE_EBUSY: return "conflicting transaction";
     case BO_STORE_EUNAVAILABLE: return "database unavailable (full, read-only or disconnected)";
     case BO_STORE_EARG: return "bad argument";
+    case BO_STORE_EPENDING: return "statement not sent yet";
     }
     return "unknown store error";
 }

@@ -44,7 +44,8 @@ typedef enum {
     BO_STORE_ECONSTRAINT,  /* a unique or check constraint refused a row */
     BO_STORE_EBUSY,        /* a conflicting transaction: retry it */
     BO_STORE_EUNAVAILABLE, /* disk full, read-only or connection lost: 503 */
-    BO_STORE_EARG          /* bad argument (e.g. an unknown engine) */
+    BO_STORE_EARG,         /* bad argument (e.g. an unknown engine) */
+    BO_STORE_EPENDING      /* a held statement has not gone out yet */
 } bo_store_err;
 
 const char *bo_store_strerror(bo_store_err e);
@@ -130,8 +131,9 @@ bo_store_err bo_db_exec_many(bo_db *db, const bo_stmt *st, int n, int *failed);
 bo_store_err bo_db_exec_later(bo_db *db, const char *sql, int n,
                               const char *const *params);
 /* The same for a statement whose rows and outcome are wanted, but not yet:
- * they are in *out (may be NULL) and *status once it has run, which
- * bo_db_flush() makes sure of.  Its failure also fails the statement it
+ * they are in *out (may be NULL) and *status once it has gone out (with
+ * the next statement, or at the latest with bo_db_flush()); until then
+ * *status is BO_STORE_EPENDING.  Its failure also fails the statement it
  * went out with.  bo_db_held(db) tells whether statements are held at all
  * here (if not, they have run by the time these return). */
 bo_store_err bo_db_exec_later_rows(bo_db *db, const char *sql, int n,
@@ -192,7 +194,8 @@ typedef enum {
  * store's writer thread under group commit: arg is borrowed until
  * bo_store_write() returns, and the job must touch nothing the calling
  * thread uses meanwhile (the caller is blocked, so its own memory is
- * safe). */
+ * safe).  A job must not call bo_store_write() (the writer would wait for
+ * itself) nor block on anything but its own statements. */
 typedef bo_job_result (*bo_job_fn)(bo_db *db, void *arg, int run);
 
 /* Runs fn (see bo_job_fn) and returns when it is settled:

@@ -420,7 +420,7 @@ static bo_store_err pg_hold(void *conn, const char *sql, int n, const char *cons
         return BO_STORE_ENOMEM;
     }
     if (status)
-        *status = BO_STORE_OK; /* until it goes out */
+        *status = BO_STORE_EPENDING;
     if (c->nheld == 0 && strcmp(sql, "BEGIN") == 0)
         c->begin_held = 1;
     c->nheld++;
