@@ -126,6 +126,54 @@ bo_store_err bo_audit(bo_db *db, const bo_auth *a, const char *action,
 
 /* ---- authentication and rate limits ---- */
 
+/* How long an API key found in the database is believed without asking it
+ * again.  Every request authenticates, and on PostgreSQL that read is a
+ * round trip of its own (one in four of a payment creation's), so a busy
+ * TV key is looked up once per AUTH_TTL instead of once per request.  The
+ * price: a key deleted from api_keys, or a tenant's new rate, takes effect
+ * within AUTH_TTL seconds in a running server.  Only API keys are kept
+ * (viewers' access tokens expire and are looked up every time), and only
+ * keys that exist (a wrong guess costs a read, never a slot). */
+#define AUTH_TTL 5
+
+static unsigned auth_slot(const char *hash)
+{
+    char head[9];
+    memcpy(head, hash, 8);
+    head[8] = '\0';
+    return (unsigned)(strtoul(head, NULL, 16) % BO_AUTH_CACHE);
+}
+
+static int auth_cached(bo_app *app, const char *hash, bo_auth *a)
+{
+    unsigned i = auth_slot(hash);
+    int64_t now = bo_now();
+    int hit = 0;
+    pthread_mutex_lock(&app->auth_mu);
+    if (app->auth[i].until > now && strcmp(app->auth[i].hash, hash) == 0) {
+        snprintf(a->tenant, sizeof a->tenant, "%s", app->auth[i].tenant);
+        snprintf(a->role, sizeof a->role, "%s", app->auth[i].role);
+        a->rate = app->auth[i].rate;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&app->auth_mu);
+    if (hit)
+        snprintf(a->caller, sizeof a->caller, "key:%.32s", hash);
+    return hit;
+}
+
+static void auth_remember(bo_app *app, const char *hash, const bo_auth *a)
+{
+    unsigned i = auth_slot(hash);
+    pthread_mutex_lock(&app->auth_mu);
+    snprintf(app->auth[i].hash, sizeof app->auth[i].hash, "%s", hash);
+    snprintf(app->auth[i].tenant, sizeof app->auth[i].tenant, "%s", a->tenant);
+    snprintf(app->auth[i].role, sizeof app->auth[i].role, "%s", a->role);
+    app->auth[i].rate = a->rate;
+    app->auth[i].until = bo_now() + AUTH_TTL;
+    pthread_mutex_unlock(&app->auth_mu);
+}
+
 int bo_auth_request(bo_app *app, const bo_req *req, bo_auth *a, bo_resp *r)
 {
     memset(a, 0, sizeof *a);
@@ -145,6 +193,8 @@ int bo_auth_request(bo_app *app, const bo_req *req, bo_auth *a, bo_resp *r)
         bo_problem(r, 500, "internal", "Internal error", "hashing failed");
         return -1;
     }
+    if (auth_cached(app, hash, a))
+        return 0;
     bo_db *db = bo_store_acquire(app->store);
     const char *p[2] = { hash, NULL };
     bo_rows *rows = NULL;
@@ -156,6 +206,7 @@ int bo_auth_request(bo_app *app, const bo_req *req, bo_auth *a, bo_resp *r)
         snprintf(a->role, sizeof a->role, "%s", bo_rows_get(rows, 0, 1));
         a->rate = atol(bo_rows_get(rows, 0, 2));
         snprintf(a->caller, sizeof a->caller, "key:%.32s", hash);
+        auth_remember(app, hash, a);
     } else if (e == BO_STORE_OK) {
         bo_rows_free(rows);
         rows = NULL;
@@ -583,6 +634,7 @@ int bo_app_create(bo_store *store, const bo_config *cfg, const char *base_url,
     snprintf(a->base_url, sizeof a->base_url, "%s", base_url);
     pthread_mutex_init(&a->rl_mu, NULL);
     pthread_mutex_init(&a->idem_mu, NULL);
+    pthread_mutex_init(&a->auth_mu, NULL);
     *out = a;
     return 0;
 }
@@ -593,6 +645,7 @@ void bo_app_destroy(bo_app *app)
         return;
     pthread_mutex_destroy(&app->rl_mu);
     pthread_mutex_destroy(&app->idem_mu);
+    pthread_mutex_destroy(&app->auth_mu);
     free(app);
 }
 

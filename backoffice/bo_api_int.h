@@ -12,6 +12,7 @@
 #include "backoffice/bo_util.h"
 
 #define BO_MAX_TENANTS 256
+#define BO_AUTH_CACHE 64
 
 struct bo_idem_hold;
 
@@ -30,6 +31,15 @@ struct bo_app {
      * a second request with one of them gets its 409 here. */
     pthread_mutex_t idem_mu;
     struct bo_idem_hold *idem_held;
+    /* API keys found lately (bo_api.c), by key hash, for a few seconds. */
+    pthread_mutex_t auth_mu;
+    struct {
+        char hash[65];
+        char tenant[64];
+        char role[16];
+        long rate;
+        int64_t until;
+    } auth[BO_AUTH_CACHE];
 };
 
 /* Who is calling: resolved from the bearer credential. */

@@ -25,7 +25,8 @@
  *    answers every creation 503 problem+json with Retry-After, stores no
  *    payment and no Idempotency-Key, and the same keys then create normally;
  *    a second request with a key whose first is queued gets 409 at once
- *    (422 after it settled, for another body);
+ *    (422 after it settled, for another body); an API key deleted from
+ *    the database stops working within the 5 s it may be believed;
  *  - crash: the real server binary ($CIVICTV_BUILD/civictv-backoffice) with
  *    32 worker threads and group commit on, 24 clients creating payments
  *    with their own keys, killed with SIGKILL mid-load after its /health
@@ -786,6 +787,39 @@ static void t_api_in_flight(void **state)
     resp_free(&e.r);
 }
 
+static void t_auth_cache(void **state)
+{
+    (void)state;
+    NEED_ENGINE();
+    /* API keys are believed for up to 5 s after a lookup (one round trip
+     * less per request): a new key works at once, a wrong one is refused
+     * every time, a deleted one stops working within that time. */
+    add_key("tv-group-short-lived", "tv");
+    call_t c;
+    call_init(&c, "tv-group-short-lived", NULL, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa", NULL);
+    c.method = "GET";
+    call(&c);
+    assert_problem(&c.r, 404, "/problems/not-found");
+    resp_free(&c.r);
+    for (int i = 0; i < 2; i++) {
+        call_t w;
+        call_init(&w, "tv-group-no-such-key", NULL, "/v1/payments/aaaaaaaaaaaaaaaaaaaaaaaaaa",
+                  NULL);
+        w.method = "GET";
+        call(&w);
+        assert_problem(&w.r, 401, "/problems/unauthorized");
+        resp_free(&w.r);
+    }
+    char h[65];
+    bo_sha256_hex("tv-group-short-lived", strlen("tv-group-short-lived"), h);
+    const char *p[1] = { h };
+    fx("DELETE FROM api_keys WHERE key_hash = $1", 1, p);
+    sleep(6); /* the cache's 5 s (whole seconds), and one more */
+    call(&c);
+    assert_problem(&c.r, 401, "/problems/unauthorized");
+    resp_free(&c.r);
+}
+
 /* ---- crash under batching (the server binary) ---- */
 
 typedef struct {
@@ -1094,6 +1128,7 @@ static void t_crash_batched(void **state)
     cmocka_unit_test(t_api_mixed_batch),             \
     cmocka_unit_test(t_api_commit_failure),          \
     cmocka_unit_test(t_api_in_flight),               \
+    cmocka_unit_test(t_auth_cache),                  \
     cmocka_unit_test(t_crash_batched)
 
 int main(void)
