@@ -5,6 +5,7 @@
  * beside pgbench's TPC-B-like figure on the same PostgreSQL database.
  *
  *   bench_backoffice [--seconds N] [--clients N] [--server-threads N]
+ *                    [--group-commit on|off|auto] [--engine sqlite|postgresql]
  *                    [--pg postgresql://...] [--server PATH]
  *
  * The real server binary runs as a child process on a free loopback port.
@@ -14,6 +15,8 @@
  * every creation counted is durable (SQLite WAL with synchronous=FULL,
  * PostgreSQL with synchronous_commit=on).  The latency of each request is
  * taken around curl_easy_perform.  One second of warm-up is not counted.
+ * The last column is the server's write jobs per transaction over the
+ * window (its /health counters): how many requests one flush carried.
  *
  * The bench uses its own tenant ("bench", with a rate limit far above what
  * it can send) written into the database before the load, so the sample
@@ -27,6 +30,7 @@
  * could not run.
  */
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -46,6 +50,8 @@
 
 static int g_seconds = 5, g_clients = 16, g_server_threads = 0;
 static const char *g_server = NULL;
+static const char *g_group = NULL;      /* --group-commit for the server */
+static const char *g_only = NULL;       /* --engine: run just this one */
 
 static double now_s(void)
 {
@@ -75,6 +81,24 @@ static int free_port(void)
     return port;
 }
 
+typedef struct {
+    char *p;
+    size_t n;
+} buf_t;
+
+static size_t collect(char *p, size_t s, size_t n, void *u)
+{
+    buf_t *b = u;
+    char *q = realloc(b->p, b->n + s * n + 1);
+    if (!q)
+        return 0;
+    memcpy(q + b->n, p, s * n);
+    b->n += s * n;
+    q[b->n] = '\0';
+    b->p = q;
+    return s * n;
+}
+
 static long get_status(CURL *c, const char *url)
 {
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -101,11 +125,23 @@ static pid_t spawn_server(const char *spec, char *base, size_t cap)
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        if (g_server_threads > 0)
-            execl(g_server, g_server, "--port", ps, "--database", spec, "--threads", th,
-                  (char *)NULL);
-        else
-            execl(g_server, g_server, "--port", ps, "--database", spec, (char *)NULL);
+        const char *argv[12];
+        int n = 0;
+        argv[n++] = g_server;
+        argv[n++] = "--port";
+        argv[n++] = ps;
+        argv[n++] = "--database";
+        argv[n++] = spec;
+        if (g_server_threads > 0) {
+            argv[n++] = "--threads";
+            argv[n++] = th;
+        }
+        if (g_group) {
+            argv[n++] = "--group-commit";
+            argv[n++] = g_group;
+        }
+        argv[n] = NULL;
+        execv(g_server, (char *const *)argv);
         _exit(127);
     }
     char url[128];
@@ -230,6 +266,34 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The server's write counters (GET /health, "writes"): jobs and the
+ * transactions they ran in. */
+static void write_counters(const char *base, double *jobs, double *txns)
+{
+    *jobs = *txns = -1;
+    char url[128];
+    snprintf(url, sizeof url, "%s/health", base);
+    CURL *c = curl_easy_init();
+    buf_t b = { NULL, 0 };
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) == CURLE_OK && b.p) {
+        cJSON *o = cJSON_Parse(b.p);
+        cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "writes");
+        cJSON *j = cJSON_GetObjectItemCaseSensitive(w, "jobs");
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(w, "transactions");
+        if (cJSON_IsNumber(j) && cJSON_IsNumber(t)) {
+            *jobs = j->valuedouble;
+            *txns = t->valuedouble;
+        }
+        cJSON_Delete(o);
+    }
+    free(b.p);
+    curl_easy_cleanup(c);
+}
+
 /* Runs the load against a server on spec and prints one line. */
 static int bench_engine(const char *name, const char *spec)
 {
@@ -245,6 +309,7 @@ static int bench_engine(const char *name, const char *spec)
         return -1;
     }
     volatile int phase = 0;
+    double jobs0, txns0, jobs1, txns1;
     client_t *cl = calloc((size_t)g_clients, sizeof *cl);
     pthread_t *th = calloc((size_t)g_clients, sizeof *th);
     if (!cl || !th)
@@ -256,6 +321,7 @@ static int bench_engine(const char *name, const char *spec)
         pthread_create(&th[i], NULL, client_run, &cl[i]);
     }
     sleep(1);
+    write_counters(base, &jobs0, &txns0);
     phase = 1;
     double t0 = now_s();
     sleep((unsigned)g_seconds);
@@ -263,6 +329,7 @@ static int bench_engine(const char *name, const char *spec)
     double elapsed = now_s() - t0;
     for (int i = 0; i < g_clients; i++)
         pthread_join(th[i], NULL);
+    write_counters(base, &jobs1, &txns1);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     size_t n = 0;
@@ -279,10 +346,15 @@ static int bench_engine(const char *name, const char *spec)
         k += cl[i].nlat;
         free(cl[i].lat);
     }
+    /* Jobs per transaction over the window and the requests around it:
+     * how many creations one flush to disk carried. */
+    char per_txn[16] = "-";
+    if (jobs0 >= 0 && jobs1 > jobs0 && txns1 > txns0)
+        snprintf(per_txn, sizeof per_txn, "%.1f", (jobs1 - jobs0) / (txns1 - txns0));
     if (all && n) {
         qsort(all, n, sizeof *all, cmp_d);
-        printf("  %-10s %8zu %8.0f %9.1f %9.1f %9.1f %7ld\n", name, n, (double)n / elapsed,
-               all[n / 2] * 1e3, all[(n * 99) / 100] * 1e3, all[n - 1] * 1e3, errors);
+        printf("  %-10s %8zu %8.0f %9.1f %9.1f %9.1f %7ld %8s\n", name, n, (double)n / elapsed,
+               all[n / 2] * 1e3, all[(n * 99) / 100] * 1e3, all[n - 1] * 1e3, errors, per_txn);
     } else {
         printf("  %-10s no payment created in %.1f s (%ld other answers)\n", name, elapsed, errors);
     }
@@ -361,9 +433,14 @@ int main(int argc, char **argv)
             pg = argv[++i];
         else if (strcmp(argv[i], "--server") == 0 && v)
             g_server = argv[++i];
+        else if (strcmp(argv[i], "--group-commit") == 0 && v)
+            g_group = argv[++i];
+        else if (strcmp(argv[i], "--engine") == 0 && v)
+            g_only = argv[++i];
         else {
             fprintf(stderr, "usage: bench_backoffice [--seconds N] [--clients N] "
-                            "[--server-threads N] [--pg CONNINFO] [--server PATH]\n");
+                            "[--server-threads N] [--group-commit on|off|auto] "
+                            "[--engine sqlite|postgresql] [--pg CONNINFO] [--server PATH]\n");
             return 2;
         }
     }
@@ -380,8 +457,8 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     printf("civictv-backoffice: POST /v1/payments over loopback, %d keep-alive clients, "
            "%d s after 1 s of warm-up\n", g_clients, g_seconds);
-    printf("  %-10s %8s %8s %9s %9s %9s %7s\n", "engine", "created", "per s", "p50 ms",
-           "p99 ms", "max ms", "errors");
+    printf("  %-10s %8s %8s %9s %9s %9s %7s %8s\n", "engine", "created", "per s", "p50 ms",
+           "p99 ms", "max ms", "errors", "per txn");
     int rc = 0;
     char dir[] = "/tmp/bench-bo-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -390,13 +467,15 @@ int main(int argc, char **argv)
     }
     char spec[128];
     snprintf(spec, sizeof spec, "%s/bench.db", dir);
-    if (bench_engine("sqlite", spec) != 0)
+    if ((!g_only || strcmp(g_only, "sqlite") == 0) && bench_engine("sqlite", spec) != 0)
         rc = 1;
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_backoffice: could not remove %s\n", dir);
-    if (pg && *pg) {
+    if (g_only && strcmp(g_only, "postgresql") != 0) {
+        /* only SQLite asked for */
+    } else if (pg && *pg) {
         if (reset_pg(pg) != 0 || bench_engine("postgresql", pg) != 0)
             rc = 1;
         else
