@@ -492,6 +492,10 @@ void bo_store_release(bo_store *s, bo_db *db)
 {
     if (!db)
         return;
+    /* A connection goes back clean: a write transaction left open (and the
+     * statements it held) is rolled back, not handed to the next user. */
+    if (db->wtxn)
+        bo_db_rollback(db);
     pthread_mutex_lock(&s->mu);
     db->lent = 0;
     pthread_cond_signal(&s->cv);

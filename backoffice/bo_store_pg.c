@@ -208,6 +208,14 @@ static bo_store_err take_rows(const PGresult *r, bo_rows **out)
     return BO_STORE_OK;
 }
 
+/* A COMMIT of a transaction that had already failed "succeeds" with the
+ * tag ROLLBACK: it must count as the failure it is, or a request could be
+ * told its transaction committed. */
+static int commit_rolled_back(const char *sql, const PGresult *r)
+{
+    return strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus((PGresult *)r), "ROLLBACK") == 0;
+}
+
 /* One statement the ordinary way: one round trip. */
 static bo_store_err exec_one(pg_conn *c, const char *sql, int n,
                              const char *const *params, bo_rows **out,
@@ -231,8 +239,12 @@ static bo_store_err exec_one(pg_conn *c, const char *sql, int n,
             return lost(c, err, errlen);
         return e;
     }
-    if (out && s == PGRES_TUPLES_OK)
+    if (commit_rolled_back(sql, r)) {
+        snprintf(err, errlen, "COMMIT rolled the failed transaction back");
+        e = BO_STORE_EUNAVAILABLE;
+    } else if (out && s == PGRES_TUPLES_OK) {
         e = take_rows(r, out);
+    }
     PQclear(r);
     return e;
 }
@@ -324,6 +336,14 @@ static bo_store_err pipeline(pg_conn *c, const bo_stmt *st, int n, int *failed,
             }
         } else if (s == PGRES_PIPELINE_ABORTED) {
             mine = e; /* skipped after the first failure */
+        } else if (i >= nheld && commit_rolled_back(st[i - nheld].sql, r)) {
+            mine = BO_STORE_EUNAVAILABLE;
+            if (e == BO_STORE_OK) {
+                snprintf(err, errlen, "COMMIT rolled the failed transaction back");
+                e = mine;
+                if (failed)
+                    *failed = i < nheld ? -1 : i - nheld;
+            }
         } else if (s == PGRES_TUPLES_OK && out) {
             mine = take_rows(r, out);
             if (mine != BO_STORE_OK && e == BO_STORE_OK)

@@ -280,7 +280,8 @@ typedef enum {
     J_RETRY_ONCE,    /* inserts id and asks for a retry; keeps it the 2nd time */
     J_HELD_FAILS,    /* holds an insert of an existing id, keeps: fails late */
     J_POISON,        /* a gc_child row with no parent: the COMMIT fails */
-    J_BREAK          /* ends the transaction, then tries to write anyway */
+    J_BREAK,         /* ends the transaction, then tries to write anyway */
+    J_IGNORE         /* a statement fails; the job keeps anyway (a bug) */
 } job_kind;
 
 typedef struct {
@@ -323,6 +324,12 @@ static bo_job_result test_job(bo_db *db, void *arg, int run)
         (void)bo_db_exec(db, "ROLLBACK", 0, NULL, NULL);
         j->stmt = bo_db_exec(db, "INSERT INTO gc_parent (id) VALUES ($1)", 1, p, NULL);
         return BO_JOB_KEEP;
+    case J_IGNORE: {
+        const char *q[1] = { "exists-ignore" };
+        (void)bo_db_exec(db, "INSERT INTO gc_parent (id) VALUES ($1)", 1, q, NULL);
+        j->stmt = bo_db_exec(db, "INSERT INTO gc_parent (id) VALUES ($1)", 1, p, NULL);
+        return BO_JOB_KEEP;
+    }
     }
     return BO_JOB_UNDO;
 }
@@ -493,6 +500,21 @@ static void t_batch_of_one(void **state)
     job_t p = { .kind = J_POISON, .id = "solo-poison" };
     assert_int_not_equal(bo_store_write(g_store, test_job, &p), BO_STORE_OK);
     assert_int_equal(fx_count("SELECT COUNT(*) FROM gc_child", 0, NULL), 0);
+    /* A job that carries on after a failed statement: on PostgreSQL the
+     * failure aborted the transaction, whose COMMIT then only rolls back;
+     * that must come back as a failure, never as committed.  (On SQLite
+     * a failed statement undoes only itself and the rest commits.) */
+    const char *x[1] = { "exists-ignore" };
+    fx("INSERT INTO gc_parent (id) VALUES ($1)", 1, x);
+    job_t ig = { .kind = J_IGNORE, .id = "solo-ignore" };
+    bo_store_err e = bo_store_write(g_store, test_job, &ig);
+    if (g_pg) {
+        assert_int_not_equal(e, BO_STORE_OK);
+        assert_int_equal(parent_rows("solo-ignore"), 0);
+    } else {
+        assert_int_equal(e, BO_STORE_OK);
+        assert_int_equal(parent_rows("solo-ignore"), 1);
+    }
 }
 
 /* ---- API level ---- */
