@@ -18,7 +18,9 @@
  *    fails (a deferred foreign key) answers every job an error and stores
  *    nothing of any; a job that ends the transaction cannot then write
  *    outside it, and its batch fails whole; a batch of one undoes and
- *    retries by rolling back;
+ *    retries by rolling back; a job that carries on after a failed
+ *    statement is never told it committed (PostgreSQL's COMMIT of an
+ *    aborted transaction only rolls back);
  *  - API level (bo_app_handle, no HTTP): payment creations, a replay, a
  *    reused key (422), a stored client error (404) and a failing raw job in
  *    one batch each get their own right answer; a batch whose COMMIT fails
