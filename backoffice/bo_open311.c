@@ -1,6 +1,11 @@
 /*
  * Street reports as Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2),
- * JSON format, at /open311/v2:
+ * at /open311/v2, in both of its formats: XML (the one GeoReport v2
+ * requires of every server) and JSON, chosen by the extension of the last
+ * path segment (.xml or .json) as the specification says.  Every answer
+ * is built as JSON and turned into the specification's XML shape at the
+ * end (xml_from_json), so the two formats can never say different things;
+ * an Idempotency-Key is bound to the path, and so to the format.
  *
  *   GET  services.json?jurisdiction_id=T          service list
  *   GET  services/CODE.json?jurisdiction_id=T     service definition
@@ -437,15 +442,116 @@ out:
     bo_form_free(&f);
 }
 
-/* Strips ".json" from the last segment; -1 if another format was asked. */
-static int strip_json(char *s)
+/* Strips the format from the last segment: 0 for ".json", 1 for ".xml",
+ * -1 if neither was asked. */
+static int strip_format(char *s)
 {
     size_t n = strlen(s);
     if (n > 5 && strcmp(s + n - 5, ".json") == 0) {
         s[n - 5] = '\0';
         return 0;
     }
+    if (n > 4 && strcmp(s + n - 4, ".xml") == 0) {
+        s[n - 4] = '\0';
+        return 1;
+    }
     return -1;
+}
+
+/* ---- the XML format (GeoReport v2 "Format Support") ---- */
+
+/* Element names of the specification's XML: a JSON array named on the
+ * left holds elements named on the right. */
+static const char *xml_item_name(const char *list)
+{
+    static const char *const names[][2] = {
+        { "services", "service" },
+        { "service_requests", "request" },
+        { "service_request_updates", "request_update" },
+        { "errors", "error" },
+        { "attributes", "attribute" },
+        { "values", "value" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(list, names[i][0]) == 0)
+            return names[i][1];
+    return "item";
+}
+
+/* Text with & < > escaped; C0 controls that XML 1.0 cannot carry at all
+ * (everything below 0x20 but tab, LF and CR) become U+FFFD. */
+static void xml_text(bo_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '&')
+            bo_buf_add(b, "&amp;");
+        else if (c == '<')
+            bo_buf_add(b, "&lt;");
+        else if (c == '>')
+            bo_buf_add(b, "&gt;");
+        else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            bo_buf_add(b, "\xEF\xBF\xBD");
+        else
+            bo_buf_addn(b, s, 1);
+    }
+}
+
+static void xml_value(bo_buf *b, const char *name, const cJSON *v, int depth)
+{
+    if (depth > 16)            /* our own answers nest three deep */
+        return;
+    bo_buf_printf(b, "<%s>", name);
+    if (cJSON_IsArray(v)) {
+        const char *item = xml_item_name(name);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+            xml_value(b, item, c, depth + 1);
+    } else if (cJSON_IsObject(v)) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+            xml_value(b, c->string, c, depth + 1);
+    } else if (cJSON_IsString(v)) {
+        xml_text(b, v->valuestring);
+    } else if (cJSON_IsBool(v)) {
+        bo_buf_add(b, cJSON_IsTrue(v) ? "true" : "false");
+    } else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 1e15)
+            bo_buf_printf(b, "%.0f", d);
+        else
+            bo_buf_printf(b, "%.15g", d);
+    }                          /* null: an empty element */
+    bo_buf_printf(b, "</%s>", name);
+}
+
+/* Turns an Open311 JSON answer in r into the specification's XML: a list
+ * becomes <root> of its items, a service definition <service_definition>. */
+static void xml_from_json(bo_resp *r, const char *root)
+{
+    if (strcmp(r->ctype, "application/json") != 0)
+        return;
+    cJSON *j = cJSON_ParseWithLength(r->body, r->len);
+    if (!j)
+        return;
+    /* An error is an array of {code, description} whatever was asked. */
+    if (r->status >= 400)
+        root = "errors";
+    else if (cJSON_IsObject(j))
+        root = "service_definition";
+    bo_buf b = { 0 };
+    bo_buf_add(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    xml_value(&b, root, j, 0);
+    cJSON_Delete(j);
+    if (b.failed || !b.p) {
+        free(b.p);
+        bo_store_problem(r, BO_STORE_ENOMEM);
+        return;
+    }
+    free(r->body);
+    r->body = b.p;
+    r->len = b.len;
+    snprintf(r->ctype, sizeof r->ctype, "text/xml; charset=utf-8");
 }
 
 /* Problems from shared code (rate limits, idempotency, the store) in
@@ -464,16 +570,11 @@ static void to_open311_errors(bo_resp *r)
     r->retry_after = ra;
 }
 
-void bo_api_open311(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r)
+static void open311(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r)
 {
     int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
-    if (nseg < 1 || nseg > 2 || strip_json(seg[nseg - 1]) != 0) {
-        o311_error(r, 404, "not found (this server speaks the JSON format: .json)");
-        return;
-    }
     if (nseg == 1 && post && strcmp(seg[0], "requests") == 0) {
         requests_post(app, req, r);
-        to_open311_errors(r);
         return;
     }
     if (!get) {
@@ -486,7 +587,6 @@ void bo_api_open311(bo_app *app, const bo_req *req, char **seg, int nseg, bo_res
     if (jurisdiction(app, j, agency, sizeof agency, &e) != 0) {
         if (e != BO_STORE_OK) {
             bo_store_problem(r, e);
-            to_open311_errors(r);
         } else {
             o311_error(r, 400, "jurisdiction_id missing or unknown");
         }
@@ -504,5 +604,20 @@ void bo_api_open311(bo_app *app, const bo_req *req, char **seg, int nseg, bo_res
         updates_get(app, j, r);
     else
         o311_error(r, 404, "not found");
+}
+
+void bo_api_open311(bo_app *app, const bo_req *req, char **seg, int nseg, bo_resp *r)
+{
+    int fmt = nseg >= 1 && nseg <= 2 ? strip_format(seg[nseg - 1]) : -1;
+    if (fmt < 0) {
+        o311_error(r, 404, "not found (formats: .xml or .json)");
+        return;
+    }
+    const char *root = strcmp(seg[0], "requests") == 0 ? "service_requests"
+                     : strcmp(seg[0], "servicerequestupdates") == 0 ? "service_request_updates"
+                     : "services";
+    open311(app, req, seg, nseg, r);
     to_open311_errors(r);
+    if (fmt == 1)
+        xml_from_json(r, root);
 }

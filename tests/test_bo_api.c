@@ -2017,7 +2017,7 @@ static void t_open311(void **state)
     bh_res_free(&r);
     assert_int_equal(get("/open311/v2/services.json", NULL, &r), 400);
     bh_res_free(&r);
-    assert_int_equal(get("/open311/v2/services.xml?jurisdiction_id=northbury", NULL, &r), 404);
+    assert_int_equal(get("/open311/v2/services.txt?jurisdiction_id=northbury", NULL, &r), 404);
     bh_res_free(&r);
     static const struct { const char *form; long status; const char *text; } bad[] = {
         { "jurisdiction_id=northbury&service_code=pothole&lat=51&long=0", 403, "api_key" },
@@ -2091,6 +2091,77 @@ static void t_open311(void **state)
     assert_int_equal(get("/open311/v2/servicerequestupdates.json?jurisdiction_id=caerwen", NULL,
                          &r), 200);
     assert_null(strstr(r.body, id));
+    bh_res_free(&r);
+}
+
+
+/* GeoReport v2's required format: the same answers in its XML shape. */
+static void assert_xml(const bh_res *r, const char *prefix)
+{
+    assert_non_null(strcasestr(r->hdr, "Content-Type: text/xml; charset=utf-8"));
+    static const char decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    assert_memory_equal(r->body, decl, sizeof decl - 1);
+    if (strncmp(r->body + sizeof decl - 1, prefix, strlen(prefix)) != 0)
+        fail_msg("expected %s..., got %s", prefix, r->body);
+}
+
+static void t_open311_xml(void **state)
+{
+    (void)state;
+    bh_res r;
+    assert_int_equal(get("/open311/v2/services.xml?jurisdiction_id=northbury", NULL, &r), 200);
+    assert_xml(&r, "<services><service><service_code>");
+    assert_non_null(strstr(r.body, "<service_code>pothole</service_code>"));
+    assert_non_null(strstr(r.body, "<metadata>true</metadata>"));
+    assert_true(strlen(r.body) > 60 && strcmp(r.body + strlen(r.body) - 11, "</services>") == 0);
+    bh_res_free(&r);
+    assert_int_equal(get("/open311/v2/services/pothole.xml?jurisdiction_id=northbury", NULL, &r), 200);
+    assert_xml(&r, "<service_definition><service_code>pothole</service_code><attributes><attribute>");
+    assert_non_null(strstr(r.body, "<datatype>singlevaluelist</datatype>"));
+    assert_non_null(strstr(r.body, "<values><value><key>"));
+    bh_res_free(&r);
+    /* Errors in Open311's XML error format, whatever went wrong. */
+    assert_int_equal(get("/open311/v2/services/pothole.xml?jurisdiction_id=caerwen", NULL, &r), 404);
+    assert_xml(&r, "<errors><error><code>404</code><description>");
+    bh_res_free(&r);
+    assert_int_equal(post_form("/open311/v2/requests.xml",
+                               "api_key=tv-northbury-sample&service_code=pothole&lat=51&long=0", &r),
+                     400);
+    assert_xml(&r, "<errors><error><code>400</code><description>attribute[depth]: required");
+    bh_res_free(&r);
+    /* A report whose text needs escaping (and carries a control character
+     * XML 1.0 cannot hold at all) comes back as well-formed text. */
+    assert_int_equal(post_form("/open311/v2/requests.xml",
+        "api_key=tv-northbury-sample&jurisdiction_id=northbury&service_code=pothole"
+        "&lat=51.5014&long=-0.1419&description=Hole+%3C1m%3E+%26+deep%01"
+        "&attribute%5Bdepth%5D=deep", &r), 201);
+    assert_xml(&r, "<service_requests><request><service_request_id>");
+    char id[32] = "";
+    const char *a = strstr(r.body, "<service_request_id>") + strlen("<service_request_id>");
+    const char *b = strchr(a, '<');
+    assert_true(b && b - a > 0 && b - a < (long)sizeof id);
+    memcpy(id, a, (size_t)(b - a));
+    id[b - a] = '\0';
+    bh_res_free(&r);
+    char path[160];
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.xml?jurisdiction_id=northbury", id);
+    assert_int_equal(get(path, NULL, &r), 200);
+    assert_xml(&r, "<service_requests><request>");
+    assert_non_null(strstr(r.body, "<description>Hole &lt;1m&gt; &amp; deep\xEF\xBF\xBD</description>"));
+    assert_non_null(strstr(r.body, "<lat>51.5014</lat>"));
+    assert_non_null(strstr(r.body, "<status>open</status>"));
+    for (const char *c = r.body; *c; c++)
+        if ((unsigned char)*c < 0x20 && *c != '\t' && *c != '\n' && *c != '\r')
+            fail_msg("control character 0x%02x in XML", *c);
+    bh_res_free(&r);
+    /* The JSON of the same request says the same. */
+    snprintf(path, sizeof path, "/open311/v2/requests/%s.json?jurisdiction_id=northbury", id);
+    assert_int_equal(get(path, NULL, &r), 200);
+    assert_non_null(strstr(r.body, "\"description\":\"Hole <1m> & deep\\u0001\""));
+    bh_res_free(&r);
+    assert_int_equal(get("/open311/v2/servicerequestupdates.xml?jurisdiction_id=northbury", NULL,
+                         &r), 200);
+    assert_xml(&r, "<service_request_updates>");
     bh_res_free(&r);
 }
 
@@ -2547,6 +2618,7 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_sample_seed), \
     cmocka_unit_test(t_forms_cases), \
     cmocka_unit_test(t_open311), \
+    cmocka_unit_test(t_open311_xml), \
     cmocka_unit_test(t_graceful_stop), \
     cmocka_unit_test(t_disk_full), \
     cmocka_unit_test_teardown(t_disk_readonly, teardown_readonly), \
