@@ -18,6 +18,7 @@
  *                                                 attribute[CODE], contact
  *   GET  requests.json?jurisdiction_id=T[&service_request_id=a,b]
  *                     [&service_code=][&status=open|closed]
+ *                     [&start_date=][&end_date=]   (default: 90 days)
  *   GET  requests/ID.json?jurisdiction_id=T       one request
  *   GET  servicerequestupdates.json?jurisdiction_id=T   FixMyStreet's
  *                                                 extension: the updates
@@ -32,9 +33,11 @@
  * the council and never returned by these public GETs.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backoffice/bo_api_int.h"
 #include "backoffice/bo_parse.h"
@@ -157,6 +160,53 @@ static cJSON *request_json(const bo_rows *c, int i, const char *agency)
     return o;
 }
 
+/* GeoReport v2 date/times: the W3C subset of ISO 8601 with its time zone
+ * (YYYY-MM-DDThh:mm:ss[.s]Z or +hh:mm / -hh:mm; seconds may be left out).
+ * Returns 0 with the instant in *out, or -1. */
+static int w3_time(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, n = 0, sec = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
+        return -1;
+    s += n;
+    if (*s == ':') {
+        if (s[1] < '0' || s[1] > '5' || s[2] < '0' || s[2] > '9')
+            return -1;
+        sec = (s[1] - '0') * 10 + (s[2] - '0');
+        s += 3;
+        if (*s == '.') {
+            s++;
+            if (*s < '0' || *s > '9')
+                return -1;
+            while (*s >= '0' && *s <= '9')
+                s++;
+        }
+    }
+    int off = 0;
+    if (*s == 'Z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        int oh, om, m = 0;
+        if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &m) != 2 || m != 5 || oh > 23 || om > 59)
+            return -1;
+        off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
+        s += 6;
+    } else {
+        return -1;             /* the time zone is required */
+    }
+    if (*s || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
+        return -1;
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                     .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+    time_t t = timegm(&tm);
+    if (tm.tm_mday != d)       /* 31 April and the like were normalised */
+        return -1;
+    *out = (int64_t)t - off;
+    return 0;
+}
+
+#define DAYS_90 (90 * 86400LL)
+
 static void requests_get(bo_app *app, const bo_req *req, const char *j, const char *agency,
                          const char *one, bo_resp *r)
 {
@@ -166,6 +216,28 @@ static void requests_get(bo_app *app, const bo_req *req, const char *j, const ch
     if (status && strcmp(status, "open") != 0 && strcmp(status, "closed") != 0) {
         o311_error(r, 400, "status must be open or closed");
         return;
+    }
+    /* start_date/end_date select by requested_datetime over at most 90
+     * days; without them, the most recent 90 days (GeoReport v2, GET
+     * requests).  Asked by id, a request is found whenever it was made. */
+    const char *sd = req->query(req->t, "start_date"), *ed = req->query(req->t, "end_date");
+    int64_t from = 0, to = INT64_MAX;
+    if (!ids) {
+        if ((sd && w3_time(sd, &from) != 0) || (ed && w3_time(ed, &to) != 0)) {
+            o311_error(r, 400, "start_date and end_date are W3C date/times with a time zone, "
+                               "e.g. 2026-11-01T00:00:00Z");
+            return;
+        }
+        if (sd && ed && (to < from || to - from > DAYS_90)) {
+            o311_error(r, 400, "end_date must follow start_date by at most 90 days");
+            return;
+        }
+        if (sd && !ed)
+            to = from + DAYS_90;
+        else if (ed && !sd)
+            from = to - DAYS_90;
+        else if (!sd && !ed)
+            from = (int64_t)time(NULL) - DAYS_90;
     }
     bo_db *db = bo_store_acquire(app->store);
     bo_rows *c = NULL;
@@ -201,6 +273,9 @@ static void requests_get(bo_app *app, const bo_req *req, const char *j, const ch
                 continue;
         }
         if (status && (strcmp(status, "open") == 0) != is_open(bo_rows_get(c, i, 1)))
+            continue;
+        int64_t made = atoll(bo_rows_get(c, i, 5));
+        if (made < from || made > to)
             continue;
         cJSON_AddItemToArray(arr, request_json(c, i, agency));
         n++;

@@ -2166,6 +2166,67 @@ static void t_open311_xml(void **state)
 }
 
 
+/* GET requests by requested_datetime: start_date/end_date (at most 90
+ * days apart, W3C date/times with a zone), the last 90 days by default. */
+static int listed(const char *query, const char *id)
+{
+    char path[320];
+    bh_res r;
+    snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=northbury%s", query);
+    assert_int_equal(get(path, NULL, &r), 200);
+    int hit = strstr(r.body, id) != NULL;
+    bh_res_free(&r);
+    return hit;
+}
+
+static void t_open311_dates(void **state)
+{
+    (void)state;
+    bh_res r;
+    assert_int_equal(post_form("/open311/v2/requests.json",
+        "api_key=tv-northbury-sample&jurisdiction_id=northbury&service_code=pothole"
+        "&lat=51.5&long=-0.14&description=Dated&attribute%5Bdepth%5D=deep", &r), 201);
+    cJSON *o = cJSON_Parse(r.body);
+    char id[32];
+    snprintf(id, sizeof id, "%s",
+             cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "service_request_id")->valuestring);
+    cJSON_Delete(o);
+    bh_res_free(&r);
+    time_t now = time(NULL);
+    char a[40], b[40], q[160];
+    struct tm tm;
+    strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&(time_t){ now - 3600 }, &tm));
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&(time_t){ now + 3600 }, &tm));
+    assert_true(listed("", id));                       /* the last 90 days */
+    snprintf(q, sizeof q, "&start_date=%s&end_date=%s", a, b);
+    assert_true(listed(q, id));
+    snprintf(q, sizeof q, "&start_date=%s", b);        /* after it was made */
+    assert_false(listed(q, id));
+    snprintf(q, sizeof q, "&end_date=%s", a);          /* before it was made */
+    assert_false(listed(q, id));
+    assert_false(listed("&start_date=2020-01-01T00:00:00Z&end_date=2020-02-01T00:00:00%2B01:00", id));
+    /* Asked by id, the dates do not hide it. */
+    snprintf(q, sizeof q, "&service_request_id=%s&end_date=2020-01-01T00:00:00Z", id);
+    assert_true(listed(q, id));
+    static const char *const bad[] = {
+        "&start_date=2026-11-01",                        /* no time */
+        "&start_date=2026-11-01T00:00:00",               /* no zone */
+        "&start_date=2026-02-30T00:00:00Z",              /* no such day */
+        "&start_date=2026-11-01T25:00:00Z",
+        "&start_date=yesterday",
+        "&start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z",   /* > 90 days */
+        "&start_date=2026-06-01T00:00:00Z&end_date=2026-05-01T00:00:00Z",   /* backwards */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "/open311/v2/requests.json?jurisdiction_id=northbury%s", bad[i]);
+        if (get(path, NULL, &r) != 400 || !strstr(r.body, "\"code\":400"))
+            fail_msg("%s: %ld %s", bad[i], r.status, r.body);
+        bh_res_free(&r);
+    }
+}
+
+
 /* ---- other server processes: crash safety and two servers on one DB ---- */
 
 /* Starts the binary on the test's database and waits until /health
@@ -2619,6 +2680,7 @@ static void t_config_refusals(void **state)
     cmocka_unit_test(t_forms_cases), \
     cmocka_unit_test(t_open311), \
     cmocka_unit_test(t_open311_xml), \
+    cmocka_unit_test(t_open311_dates), \
     cmocka_unit_test(t_graceful_stop), \
     cmocka_unit_test(t_disk_full), \
     cmocka_unit_test_teardown(t_disk_readonly, teardown_readonly), \
